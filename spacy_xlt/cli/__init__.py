@@ -1,0 +1,12 @@
+"""The ``spacy xlt`` command group, registered through spaCy's ``spacy_cli`` entry point.
+
+Each command lives in its own module and registers itself on ``xlt_cli`` when imported.
+"""
+
+from spacy.cli._util import app
+
+from ._app import xlt_cli
+
+app.add_typer(xlt_cli, name="xlt")
+
+__all__ = ["xlt_cli"]

@@ -1,0 +1,55 @@
+"""All user-facing error messages of spacy_xlt, with codes prefixed "XLT".
+
+Follows the ``ErrorsWithCodes`` pattern of spaCy/weasel: ``Errors.E001`` returns the
+message prefixed with its code, so messages stay greppable and never clash with spaCy's.
+"""
+
+
+class ErrorsWithCodes(type):
+    def __getattribute__(self, code):
+        msg = super().__getattribute__(code)
+        if code.startswith("__"):  # python system attributes like __class__
+            return msg
+        return f"[XLT{code}] {msg}"
+
+
+class XLTError(ValueError):
+    """Base class of the errors spacy_xlt raises for bad input."""
+
+
+class Errors(metaclass=ErrorsWithCodes):
+    # labels / tags (001-019)
+    E001 = "Invalid IOB tag {tag!r} at token {index} of {record}: expected O or B-/I-/E-/S-/L-/U- followed by a label."
+    E002 = "Unknown tag scheme {scheme!r}: expected one of {options}."
+    E003 = "Label map entry {entry!r} is not of the form LABEL=Name."
+    E004 = "Label map names the same {side} {name!r} twice; a label map must be one-to-one."
+    E005 = "Spans overlap in {record}: {a} and {b}. Inline tagging needs non-overlapping spans."
+    E006 = "Span {span} is outside the {n} tokens of {record}."
+    E007 = "The number of words ({n_words}) and tags ({n_tags}) differ in {record}."
+
+    # corpora (020-039)
+    E020 = "{path}:{line}: malformed line {text!r}: {why}"
+    E021 = "File not found: {path}"
+    E022 = "{path}: no sentences found; is this the right file and format ({fmt})?"
+    E023 = "{path}: could not parse XML: {why}"
+    E024 = "{path}: sentence {sid!r}: target {target!r} at characters {start}-{end} does not match the text there ({found!r})."
+    E025 = "Unknown corpus format {fmt!r} for {path}: expected one of {options}."
+    E026 = "{path}: sentence {sid!r}: target {target!r} at characters {start}-{end} does not start and end on token boundaries of the tokenized text."
+
+    # parallel pairs (040-059)
+    E040 = "Source and target differ in length: {n_src} source docs in {src} but {n_tgt} target records in {tgt}."
+    E041 = "{path}:{line}: empty target sentence for source doc {index} ({src_text!r}). Remove the pair or pass --skip-empty."
+    E042 = "Doc {index} has no source side: it is not a parallel pair (set one with spacy_xlt.pairs.make_pair)."
+    E043 = "Invalid source record on doc {index}: {why}"
+
+    # evaluation (060-079)
+    E060 = "Gold and predicted corpora differ in length: {n_gold} gold vs {n_pred} predicted documents."
+    E061 = "Tokens differ between gold and prediction in document {index}: gold {gold!r} vs predicted {pred!r}. Projection evaluation needs identical target tokens."
+    E062 = "Unknown evaluation mode {mode!r}: expected 'strict' or 'default'."
+
+    # CLI / IO (080-099)
+    E080 = "Cannot infer the format of {path}; pass --format (one of {options})."
+    E081 = "Output file {path} exists; pass --overwrite to replace it."
+
+    # markup (100-119)
+    E100 = "Tag-like word {word!r} in {record} cannot be written unambiguously in tagged text."

@@ -1,0 +1,168 @@
+"""Parallel pairs: a target-language Doc that carries its source sentence and source spans.
+
+The target Doc is the one a projector writes to, so it is the Doc that is stored; the source
+side travels as plain data in ``doc.user_data`` (so one DocBin with ``store_user_data=True``
+round-trips the pair) and is exposed as a Doc through the ``Doc._.xlt_source`` extension.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
+
+from .errors import Errors, XLTError
+from .labels import TokenSpan, check_spans
+
+SOURCE_KEY = "xlt_source"
+PAIR_FORMAT_VERSION = 1
+
+
+def doc_spans(doc: Doc, spans_key: Optional[str] = None) -> List[TokenSpan]:
+    """The labelled spans of ``doc``: its entities, or the span group ``spans_key``."""
+    spans = doc.ents if spans_key is None else doc.spans.get(spans_key, [])
+    return sorted(TokenSpan(s.start, s.end, s.label_) for s in spans)
+
+
+def set_doc_spans(doc: Doc, spans: Iterable[TokenSpan], spans_key: Optional[str] = None) -> Doc:
+    """Write ``spans`` to ``doc.ents`` (replacing them) or to the span group ``spans_key``."""
+    objs = [Span(doc, s.start, s.end, label=s.label) for s in spans]
+    if spans_key is None:
+        doc.ents = objs
+    else:
+        doc.spans[spans_key] = objs
+    return doc
+
+
+def make_pair(
+    source: Doc,
+    target: Doc,
+    *,
+    source_lang: Optional[str] = None,
+    spans_key: Optional[str] = None,
+) -> Doc:
+    """Attach ``source`` (its words, spacing and spans) to ``target`` and return ``target``."""
+    spans = doc_spans(source, spans_key)
+    target.user_data[SOURCE_KEY] = {
+        "version": PAIR_FORMAT_VERSION,
+        "lang": source_lang or source.lang_,
+        "words": [t.text for t in source],
+        "spaces": [bool(t.whitespace_) for t in source],
+        "spans": [[s.start, s.end, s.label] for s in spans],
+        "spans_key": spans_key,
+    }
+    return target
+
+
+def has_source(doc: Doc) -> bool:
+    return SOURCE_KEY in doc.user_data
+
+
+def _record(doc: Doc, index: Optional[int]) -> dict:
+    record = doc.user_data.get(SOURCE_KEY)
+    if record is None:
+        raise XLTError(Errors.E042.format(index="?" if index is None else index))
+    return record
+
+
+def source_spans(doc: Doc, index: Optional[int] = None) -> List[TokenSpan]:
+    """The source side's spans of a pair, checked against its words."""
+    record = _record(doc, index)
+    words = record["words"]
+    try:
+        spans = [TokenSpan(int(s), int(e), str(lab)) for s, e, lab in record["spans"]]
+    except (TypeError, ValueError) as err:
+        raise XLTError(Errors.E043.format(index=index, why=err)) from err
+    return check_spans(spans, len(words), record=f"source of doc {index}")
+
+
+def source_words(doc: Doc, index: Optional[int] = None) -> List[str]:
+    return list(_record(doc, index)["words"])
+
+
+def source_lang(doc: Doc) -> Optional[str]:
+    return _record(doc, None).get("lang")
+
+
+def get_source(doc: Doc, vocab: Optional[Vocab] = None, index: Optional[int] = None) -> Doc:
+    """The source side of a pair as a Doc, with its spans set as in the original."""
+    record = _record(doc, index)
+    src = Doc(vocab or doc.vocab, words=record["words"], spaces=record["spaces"])
+    return set_doc_spans(src, source_spans(doc, index), record.get("spans_key"))
+
+
+def _source_getter(doc: Doc) -> Optional[Doc]:
+    return get_source(doc) if has_source(doc) else None
+
+
+if not Doc.has_extension(SOURCE_KEY):
+    Doc.set_extension(SOURCE_KEY, getter=_source_getter)
+
+
+def write_pairs(docs: Iterable[Doc], path: Union[str, Path]) -> int:
+    """Write pairs to one ``.spacy`` file; returns the number written."""
+    db = DocBin(store_user_data=True)
+    n = 0
+    for doc in docs:
+        db.add(doc)
+        n += 1
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db.to_disk(path)
+    return n
+
+
+def read_docs(path: Union[str, Path], vocab: Optional[Vocab] = None) -> Iterator[Doc]:
+    """Docs of a ``.spacy`` file (pairs keep their source side)."""
+    path = Path(path)
+    if not path.exists():
+        raise XLTError(Errors.E021.format(path=path))
+    db = DocBin(store_user_data=True).from_disk(path)
+    yield from db.get_docs(vocab or Vocab())
+
+
+def read_target_lines(path: Union[str, Path]) -> List[str]:
+    """Lines of a plain-text target file (one sentence per line, trailing newline optional)."""
+    path = Path(path)
+    if not path.exists():
+        raise XLTError(Errors.E021.format(path=path))
+    text = path.read_text(encoding="utf8")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def build_pairs(
+    sources: Sequence[Doc],
+    targets: Sequence[Union[str, Doc]],
+    tokenizer,
+    *,
+    source_name: str = "source",
+    target_name: str = "target",
+    skip_empty: bool = False,
+    spans_key: Optional[str] = None,
+) -> Tuple[List[Doc], int]:
+    """Pair each source Doc with its target (a string, tokenized by ``tokenizer``, or a Doc).
+
+    Returns the pairs and the number of pairs skipped because the target was empty (only
+    with ``skip_empty``; otherwise an empty target is an error naming its line).
+    """
+    if len(sources) != len(targets):
+        raise XLTError(
+            Errors.E040.format(n_src=len(sources), src=source_name, n_tgt=len(targets), tgt=target_name)
+        )
+    pairs: List[Doc] = []
+    skipped = 0
+    for i, (src, tgt) in enumerate(zip(sources, targets)):
+        text = tgt.text if isinstance(tgt, Doc) else tgt
+        if not text.strip():
+            if skip_empty:
+                skipped += 1
+                continue
+            raise XLTError(Errors.E041.format(path=target_name, line=i + 1, index=i, src_text=src.text[:60]))
+        tgt_doc = tgt if isinstance(tgt, Doc) else tokenizer(text)
+        pairs.append(make_pair(src, tgt_doc, spans_key=spans_key))
+    return pairs, skipped
