@@ -53,3 +53,13 @@ class Errors(metaclass=ErrorsWithCodes):
 
     # markup (100-119)
     E100 = "Tag-like word {word!r} in {record} cannot be written unambiguously in tagged text."
+
+    # testing helpers: tiny models and generated text (120-139)
+    E120 = "Unknown tiny model kind {kind!r}: expected one of {options}."
+    E121 = "Unknown tiny model size {size!r}: expected one of {options}."
+    E122 = "Invalid tiny model shape {shape}: {why}"
+    E123 = "{path} exists but is not a tiny model built by spacy_xlt.testing {version} (no valid {marker}). Remove it or use another cache folder."
+    E124 = "Building tiny models needs {package} ({why}); install it with `pip install {package}`."
+    E125 = "Unknown language {lang!r} for generated text: expected one of {options}."
+    E126 = "Number of generated sentences must be >= 0, got {n}."
+    E127 = "model_vocab_size={model_vocab_size} is smaller than the tokenizer's {n_tokens} tokens."
