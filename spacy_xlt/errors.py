@@ -52,7 +52,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E081 = "Output file {path} exists; pass --overwrite to replace it."
 
     # markup (100-119)
-    E100 = "Tag-like word {word!r} in {record} cannot be written unambiguously in tagged text."
+    E100 = "Label {label!r} in {record} has the tag name {name!r}, which cannot be written as a tag: a name must be non-empty, must not start with '/' and must not contain whitespace, '<', '>' or a backslash. Give it another name in the label map (LABEL=Name)."
+    E101 = "Label {label!r} in {record} has the tag name {name!r}, but that name reads back as the label {back!r}, so tagged text could not be decoded. Give one of them another name in the label map."
+    E102 = "Unknown spacing {spacing!r} of tagged text: expected one of {options}."
+    E103 = "{record} is not valid tagged text at character {pos}: {why}. Near: {context!r}"
+    E104 = "{record} is not a tagging of the given words: {why}."
+    E105 = "Invalid escape {seq!r} at character {pos} of {record}: expected one of {options}."
 
     # testing helpers: tiny models and generated text (120-139)
     E120 = "Unknown tiny model kind {kind!r}: expected one of {options}."
