@@ -44,8 +44,11 @@ class Errors(metaclass=ErrorsWithCodes):
 
     # evaluation (060-079)
     E060 = "Gold and predicted corpora differ in length: {n_gold} gold vs {n_pred} predicted documents."
-    E061 = "Tokens differ between gold and prediction in document {index}: gold {gold!r} vs predicted {pred!r}. Projection evaluation needs identical target tokens."
-    E062 = "Unknown evaluation mode {mode!r}: expected 'strict' or 'default'."
+    E061 = "Tokens differ between gold and prediction in document {index} at token {position}: gold {gold!r} vs predicted {pred!r}. Projection evaluation needs identical target tokens."
+    E062 = "Unknown evaluation mode {mode!r}: expected one of {options}."
+    E063 = "Tag {tag!r} at token {index} of {side} sentence {sentence} is not an IOB2 tag (O, B-X or I-X). Convert other schemes with spacy_xlt.labels.to_iob2 first."
+    E064 = "Sentence {sentence} has {n_gold} gold tags but {n_pred} predicted tags."
+    E065 = "Projected document {index} has no source side while document {first} has one: either every projected document is a parallel pair or none is."
 
     # CLI / IO (080-099)
     E080 = "Cannot infer the format of {path}; pass --format (one of {options})."

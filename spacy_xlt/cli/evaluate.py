@@ -1,0 +1,134 @@
+"""``spacy xlt evaluate GOLD PRED``: seqeval span scores of a prediction file against a gold file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import typer
+from wasabi import msg
+
+from ..errors import Errors, XLTError
+from ._app import xlt_cli
+
+MODE_CHOICES = ("strict", "default", "both")
+
+
+def evaluate_files(
+    gold_path: Path,
+    pred_path: Path,
+    fmt: str = "auto",
+    lang: str = "xx",
+    spans_key: Optional[str] = None,
+    modes: Sequence[str] = ("strict", "default"),
+) -> dict:
+    """Read both corpora and score them in each mode; the dict ``--output`` writes.
+
+    Keys: ``gold``, ``pred``, ``spans_key``, ``n_docs``, one result per mode under the
+    mode's name (see :func:`spacy_xlt.evaluation.evaluate_tags`), and ``projection``
+    where the predicted Docs are parallel pairs.
+    """
+    # imported here: seqeval (scikit-learn) is slow to import, and every `spacy` command
+    # imports this module through the CLI entry point
+    from ..corpora import read_corpus
+    from ..evaluation import docs_to_tags, evaluate_tags, projection_coverage
+
+    gold_docs = read_corpus(gold_path, fmt=fmt, lang=lang, spans_key=spans_key)
+    pred_docs = read_corpus(pred_path, fmt=fmt, lang=lang, spans_key=spans_key)
+    gold_tags, pred_tags = docs_to_tags(gold_docs, pred_docs, spans_key)
+    result: Dict[str, object] = {
+        "gold": str(gold_path),
+        "pred": str(pred_path),
+        "spans_key": spans_key,
+        "n_docs": len(gold_docs),
+    }
+    for mode in modes:
+        result[mode] = evaluate_tags(gold_tags, pred_tags, mode)
+    coverage = projection_coverage(pred_docs, spans_key)
+    if coverage is not None:
+        result["projection"] = coverage
+    return result
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}"
+
+
+def print_results(result: dict, modes: Sequence[str]) -> None:
+    from ..evaluation import MODES
+
+    msg.info(f"{result['n_docs']} documents: gold {result['gold']}, predicted {result['pred']}")
+    for mode in modes:
+        scores = result[mode]
+        msg.divider(MODES[mode])
+        for avg in ("micro", "macro"):
+            s = scores[avg]
+            msg.text(
+                f"{avg}  P {_pct(s['p'])}  R {_pct(s['r'])}  F1 {_pct(s['f'])}  ({s['support']} gold spans)"
+            )
+        rows = [
+            (label, _pct(s["p"]), _pct(s["r"]), _pct(s["f"]), s["support"])
+            for label, s in scores["per_label"].items()
+        ]
+        if rows:
+            msg.table(
+                rows,
+                header=("label", "P", "R", "F1", "support"),
+                divider=True,
+                aligns=("l", "r", "r", "r", "r"),
+            )
+        else:
+            msg.text("no spans in gold or prediction: every score is 0 (seqeval zero_division=0)")
+    coverage = result.get("projection")
+    if coverage is not None:
+        msg.info(
+            f"projection: {coverage['n_source_spans']} source spans, {coverage['n_projected_spans']} "
+            f"projected spans, {coverage['n_unprojected_source_spans']} source spans without a projection"
+        )
+
+
+@xlt_cli.command("evaluate")
+def evaluate_cli(
+    gold_path: Path = typer.Argument(
+        ..., help="Gold corpus (CoNLL/IOB, SemEval XML, .spacy, quality TSV)"
+    ),
+    pred_path: Path = typer.Argument(
+        ..., help="Predicted corpus: same documents and tokens as the gold one"
+    ),
+    fmt: str = typer.Option(
+        "auto", "--format", "-f", help="Format of both files (auto: from the file)"
+    ),
+    lang: str = typer.Option(
+        "xx", "--lang", "-l", help="Language of the Docs' vocab and tokenizer"
+    ),
+    spans_key: Optional[str] = typer.Option(
+        None, "--spans-key", "-k", help="Score doc.spans[KEY], not doc.ents"
+    ),
+    mode: str = typer.Option(
+        "both", "--mode", "-m", help="strict (IOB2), default (conlleval-like) or both"
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Write the scores as JSON here"
+    ),
+) -> None:
+    """Span precision, recall and F1 (micro, macro, per label) with seqeval.
+
+    "strict" is seqeval's mode=strict with the IOB2 scheme; "default" is its conlleval-like
+    mode, the one projection papers report. Scores are printed in percent and written to
+    --output as fractions.
+    """
+    if mode not in MODE_CHOICES:
+        msg.fail(Errors.E062.format(mode=mode, options=", ".join(MODE_CHOICES)), exits=1)
+    modes = ["strict", "default"] if mode == "both" else [mode]
+    try:
+        result = evaluate_files(
+            gold_path, pred_path, fmt=fmt, lang=lang, spans_key=spans_key, modes=modes
+        )
+    except XLTError as err:
+        msg.fail(str(err), exits=1)
+    print_results(result, modes)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
+        msg.good(f"Saved scores to {output}")
