@@ -71,3 +71,17 @@ class Errors(metaclass=ErrorsWithCodes):
     E125 = "Unknown language {lang!r} for generated text: expected one of {options}."
     E126 = "Number of generated sentences must be >= 0, got {n}."
     E127 = "model_vocab_size={model_vocab_size} is smaller than the tokenizer's {n_tokens} tokens."
+
+    # embedding encoders and embedding aligners (180-199)
+    E180 = "Unknown dtype {dtype!r} for the encoder: expected one of {options}."
+    E181 = "Layer {layer} is out of range for {name}: the model has {n_layers} layers, so hidden_states has indices 0..{n_layers} (0 = the embedding output) or -{n_states}..-1."
+    E182 = "{name} has no fast tokenizer ({cls}); mapping pieces to words needs the word_ids() of a fast (Rust) tokenizer. Convert it (e.g. with `tokenizers`) or use a model that ships tokenizer.json."
+    E183 = "Sentence {index} ({preview!r}) has {n_pieces} pieces, more than max_length={max_length}. Split the sentence, raise max_length, or set on_long=\"truncate\" (pieces beyond max_length are dropped and their words left unaligned, and counted)."
+    E184 = "Invalid {name} {value!r}: expected {options}."
+    E185 = "Invalid device {device!r}: expected \"cpu\", \"cuda\", \"cuda:N\", \"mps\" or a GPU index (int; -1 for CPU)."
+    E186 = "Could not load the encoder {name!r} (a Hugging Face model name or a local folder): {why}"
+    E187 = "A similarity matrix must be 2-D with finite values; got {what}."
+    E188 = "The encoder returned {got} for sentence {index}, which has {n_words} words: expected an array of shape (n_words, hidden)."
+    E189 = "The encoder must have an embed(word_lists) method (spacy_xlt.backends.encoder.Encoder){also}; got {obj}."
+    E190 = "Word {position} of sentence {index} is not a string: {word!r}."
+    E191 = "The encoder returned {got} results for {n} sentences: expected one per sentence, in order."

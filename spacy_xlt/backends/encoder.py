@@ -1,0 +1,342 @@
+"""Encoder backend: contextual word vectors from layer k of any Hugging Face encoder.
+
+The embedding aligners (``spacy_xlt.projection.embedding``) never load a model: they receive
+an object with ``embed(word_lists)`` (and, for piece-level alignment, ``embed_pieces``), built
+here by the registered ``spacy_xlt.HFEncoder.v1``. Words are passed to the fast tokenizer
+pre-split (``is_split_into_words=True``) and pieces are mapped back to words through
+``word_ids()``, never by matching strings, so the vectors line up with spaCy tokens.
+
+Two edge cases, decided once:
+
+* A word the tokenizer encodes to zero pieces (whitespace tokens spaCy keeps, zero-width or
+  control characters) gets a zero vector and is counted in ``counts["empty_words"]``; the
+  aligners leave zero-vector words unaligned. Raising would make one odd character fail a
+  whole corpus, and there is nothing in the encoder to align such a word with.
+* A sentence longer than ``max_length`` pieces (special tokens included; capped at the
+  tokenizer's ``model_max_length``, 512 for BERT and XLM-R) raises an error
+  naming the sentence (``on_long="error"``, the default) or, with ``on_long="truncate"``,
+  keeps the first pieces; words that lose all their pieces get zero vectors, and both the
+  sentences and the words are counted (``truncated_sentences``, ``truncated_words``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Dict, List, NamedTuple, Optional, Protocol, Sequence, Union, runtime_checkable
+
+import numpy as np
+from spacy.util import registry
+
+from ..errors import Errors, XLTError
+
+logger = logging.getLogger("spacy_xlt")
+
+#: Accepted dtype strings, in the order error messages list them.
+DTYPES = ("float32", "float16", "bfloat16")
+#: What to do with a sentence longer than ``max_length`` pieces.
+ON_LONG = ("error", "truncate")
+
+
+class Pieces(NamedTuple):
+    """Piece vectors of one sentence, special tokens removed."""
+
+    vectors: np.ndarray  #: (n_pieces, hidden) float32
+    word_ids: np.ndarray  #: (n_pieces,) int64: the word each piece belongs to
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Gives one (n_words, hidden) array of word vectors per word list."""
+
+    def embed(self, word_lists: Sequence[Sequence[str]]) -> List[np.ndarray]: ...
+
+
+@runtime_checkable
+class PieceEncoder(Encoder, Protocol):
+    """An encoder that also exposes its subword pieces (for piece-level alignment)."""
+
+    def embed_pieces(self, word_lists: Sequence[Sequence[str]]) -> List[Pieces]: ...
+
+
+def resolve_dtype(dtype: str):
+    """The torch dtype for ``"float32"``, ``"float16"`` or ``"bfloat16"``; an error otherwise."""
+    import torch
+
+    table = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+    if not isinstance(dtype, str) or dtype not in table:
+        raise XLTError(Errors.E180.format(dtype=dtype, options=", ".join(DTYPES)))
+    return table[dtype]
+
+
+def resolve_device(device: Union[str, int, None]):
+    """A torch device from "cpu", "cuda", "cuda:N", "mps", an int GPU index or -1 (CPU)."""
+    import torch
+
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, bool):
+        raise XLTError(Errors.E185.format(device=device))
+    if isinstance(device, int):
+        return torch.device("cpu") if device < 0 else torch.device("cuda", device)
+    if isinstance(device, str):
+        text = device.strip()
+        if text.lstrip("-").isdigit():
+            return resolve_device(int(text))
+        try:
+            parsed = torch.device(text)
+        except (RuntimeError, ValueError):
+            raise XLTError(Errors.E185.format(device=device)) from None
+        if parsed.type in ("cpu", "cuda", "mps"):
+            return parsed
+    raise XLTError(Errors.E185.format(device=device))
+
+
+def pool_pieces(pieces: Pieces, n_words: int) -> np.ndarray:
+    """Average piece vectors per word: (n_words, hidden); words without pieces get zeros."""
+    hidden = pieces.vectors.shape[1] if pieces.vectors.ndim == 2 else 0
+    out = np.zeros((n_words, hidden), dtype=np.float32)
+    if len(pieces.word_ids):
+        counts = np.bincount(pieces.word_ids, minlength=n_words).astype(np.float32)
+        np.add.at(out, pieces.word_ids, pieces.vectors)
+        out /= np.maximum(counts, 1.0)[:, None]
+    return out
+
+
+def _preview(words: Sequence[str], n: int = 8) -> str:
+    text = " ".join(words[:n])
+    return text + (" ..." if len(words) > n else "")
+
+
+class HFEncoder:
+    """Word (or piece) vectors from ``hidden_states[layer]`` of a Hugging Face encoder.
+
+    ``name_or_path`` is a model name on the hub or a local folder (AutoTokenizer, fast, and
+    AutoModel: BERT, XLM-R and awesome-align's fine-tuned BERT checkpoints all load).
+    Sentences are sorted by length, encoded ``batch_size`` at a time under
+    ``torch.inference_mode`` and returned in the input order. Layers above ``layer`` are
+    never run (``skip_upper_layers``), as awesome-align does: same vectors, less time.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str,
+        layer: int = 8,
+        *,
+        device: Union[str, int, None] = "cpu",
+        dtype: str = "float32",
+        batch_size: int = 32,
+        max_length: int = 512,
+        on_long: str = "error",
+        revision: Optional[str] = None,
+        skip_upper_layers: bool = True,
+    ) -> None:
+        import torch
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        self.name = str(name_or_path)
+        self.torch_dtype = resolve_dtype(dtype)
+        self.dtype = dtype
+        self.device = resolve_device(device)
+        if on_long not in ON_LONG:
+            raise XLTError(Errors.E184.format(name="on_long", value=on_long, options=", ".join(ON_LONG)))
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise XLTError(Errors.E184.format(name="batch_size", value=batch_size, options="an int >= 1"))
+        if not isinstance(max_length, int) or max_length < 3:
+            raise XLTError(Errors.E184.format(name="max_length", value=max_length, options="an int >= 3"))
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.on_long = on_long
+        self.counts: Dict[str, int] = {
+            "sentences": 0,
+            "empty_words": 0,
+            "truncated_sentences": 0,
+            "truncated_words": 0,
+        }
+        self._warned = False
+        try:
+            config = AutoConfig.from_pretrained(self.name, revision=revision)
+        except (OSError, ValueError) as err:
+            raise XLTError(Errors.E186.format(name=self.name, why=err)) from err
+        n_layers = getattr(config, "num_hidden_layers", None)
+        if n_layers is None:
+            raise XLTError(Errors.E186.format(name=self.name, why="its config has no num_hidden_layers; is it an encoder?"))
+        if not isinstance(layer, int) or isinstance(layer, bool) or not -(n_layers + 1) <= layer <= n_layers:
+            raise XLTError(Errors.E181.format(layer=layer, name=self.name, n_layers=n_layers, n_states=n_layers + 1))
+        self.n_layers = n_layers
+        self.layer = layer % (n_layers + 1)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.name, use_fast=True, revision=revision)
+            model = AutoModel.from_pretrained(self.name, config=config, torch_dtype=self.torch_dtype, revision=revision)
+        except (OSError, ValueError) as err:
+            raise XLTError(Errors.E186.format(name=self.name, why=err)) from err
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise XLTError(Errors.E182.format(name=self.name, cls=type(self.tokenizer).__name__))
+        if skip_upper_layers:
+            stack = getattr(getattr(model, "encoder", None), "layer", None)
+            if isinstance(stack, torch.nn.ModuleList) and len(stack) == n_layers and self.layer < n_layers:
+                model.encoder.layer = stack[: self.layer]
+        # never feed more pieces than the model has positions for (BERT, XLM-R: 512)
+        limit = getattr(self.tokenizer, "model_max_length", None)
+        if isinstance(limit, int) and 3 <= limit < self.max_length:
+            self.max_length = limit
+        model.eval()
+        self.model = model.to(self.device)
+        self.hidden_size = int(config.hidden_size)
+        pad = self.tokenizer.pad_token_id
+        self._pad_id = int(pad) if pad is not None else 0
+
+    def __repr__(self) -> str:
+        return f"HFEncoder({self.name!r}, layer={self.layer}, device={str(self.device)!r}, dtype={self.dtype!r})"
+
+    # ------------------------------------------------------------------ tokenization
+
+    def _tokenize(self, word_lists: Sequence[Sequence[str]]):
+        """Piece ids and word ids per sentence, truncated or checked against max_length."""
+        todo = []
+        for index, words in enumerate(word_lists):
+            for position, word in enumerate(words):
+                if not isinstance(word, str):
+                    raise XLTError(Errors.E190.format(index=index, position=position, word=word))
+            if len(words):
+                todo.append(index)
+        ids: List[List[int]] = [[] for _ in word_lists]
+        wids: List[List[Optional[int]]] = [[] for _ in word_lists]
+        if todo:
+            enc = self.tokenizer(
+                [list(word_lists[i]) for i in todo],
+                is_split_into_words=True,
+                add_special_tokens=True,
+                truncation=False,
+                return_attention_mask=False,
+                return_token_type_ids=False,
+                verbose=False,
+            )
+            for k, index in enumerate(todo):
+                ids[index] = list(enc["input_ids"][k])
+                wids[index] = list(enc.word_ids(k))
+        empty = 0
+        for index, words in enumerate(word_lists):
+            has_piece = np.zeros(len(words), dtype=bool)
+            has_piece[[w for w in wids[index] if w is not None]] = True
+            empty += int((~has_piece).sum())
+            if len(ids[index]) <= self.max_length:
+                continue
+            if self.on_long == "error":
+                raise XLTError(
+                    Errors.E183.format(index=index, preview=_preview(words), n_pieces=len(ids[index]), max_length=self.max_length)
+                )
+            # keep the final special token (e.g. [SEP], </s>) where there is one
+            tail = 1 if wids[index][-1] is None else 0
+            keep = self.max_length - tail
+            ids[index] = ids[index][:keep] + ids[index][len(ids[index]) - tail :]
+            wids[index] = wids[index][:keep] + wids[index][len(wids[index]) - tail :]
+            kept = np.zeros(len(words), dtype=bool)
+            kept[[w for w in wids[index] if w is not None]] = True
+            self.counts["truncated_sentences"] += 1
+            self.counts["truncated_words"] += int((has_piece & ~kept).sum())
+        if empty:
+            self.counts["empty_words"] += empty
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "%s: %d word(s) have no tokenizer pieces (whitespace, zero-width or control "
+                    "characters); they get zero vectors and stay unaligned. See .counts.",
+                    self,
+                    empty,
+                )
+        return ids, wids
+
+    # ------------------------------------------------------------------ running the model
+
+    def _run(self, word_lists: Sequence[Sequence[str]], pool: bool) -> list:
+        import torch
+
+        word_lists = [list(words) for words in word_lists]
+        ids, wids = self._tokenize(word_lists)
+        results: list = [None] * len(word_lists)
+        order = sorted(range(len(word_lists)), key=lambda i: -len(ids[i]))
+        order = [i for i in order if ids[i]]
+        hidden = self.hidden_size
+        for i in range(len(word_lists)):
+            if not ids[i]:
+                results[i] = (
+                    np.zeros((0, hidden), np.float32)
+                    if pool
+                    else Pieces(np.zeros((0, hidden), np.float32), np.zeros(0, np.int64))
+                )
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                width = max(len(ids[i]) for i in batch)
+                input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+                mask = np.zeros((len(batch), width), dtype=np.int64)
+                # piece -> word index (-1 for special tokens and padding)
+                piece_word = np.full((len(batch), width), -1, dtype=np.int64)
+                for row, i in enumerate(batch):
+                    n = len(ids[i])
+                    input_ids[row, :n] = ids[i]
+                    mask[row, :n] = 1
+                    piece_word[row, :n] = [-1 if w is None else w for w in wids[i]]
+                out = self.model(
+                    input_ids=torch.from_numpy(input_ids).to(self.device),
+                    attention_mask=torch.from_numpy(mask).to(self.device),
+                    output_hidden_states=True,
+                    return_dict=True,
+                )
+                states = out.hidden_states[self.layer].float()  # (B, L, H)
+                if pool:
+                    self._pool_batch(states, piece_word, batch, word_lists, results)
+                else:
+                    states = states.cpu().numpy()
+                    for row, i in enumerate(batch):
+                        keep = piece_word[row] >= 0
+                        results[i] = Pieces(np.ascontiguousarray(states[row, keep]), piece_word[row, keep])
+        self.counts["sentences"] += len(word_lists)
+        return results
+
+    def _pool_batch(self, states, piece_word, batch, word_lists, results) -> None:
+        """Average pieces per word on the device: one (B, W, L) x (B, L, H) product."""
+        import torch
+
+        n_words = max(len(word_lists[i]) for i in batch)
+        b, width = piece_word.shape
+        pool = np.zeros((b, n_words, width), dtype=np.float32)
+        rows, cols = np.nonzero(piece_word >= 0)
+        pool[rows, piece_word[rows, cols], cols] = 1.0
+        counts = pool.sum(axis=2, keepdims=True)
+        pool /= np.maximum(counts, 1.0)
+        vectors = torch.bmm(torch.from_numpy(pool).to(states.device), states).cpu().numpy()
+        for row, i in enumerate(batch):
+            results[i] = np.ascontiguousarray(vectors[row, : len(word_lists[i])])
+
+    # ------------------------------------------------------------------ public API
+
+    def embed(self, word_lists: Sequence[Sequence[str]]) -> List[np.ndarray]:
+        """One float32 array (n_words, hidden) per word list: piece vectors averaged per word."""
+        return self._run(word_lists, pool=True)
+
+    def embed_pieces(self, word_lists: Sequence[Sequence[str]]) -> List[Pieces]:
+        """Piece vectors (special tokens removed) with the word index of each piece."""
+        return self._run(word_lists, pool=False)
+
+
+@registry.misc("spacy_xlt.HFEncoder.v1")
+def make_hf_encoder(
+    name_or_path: str = "bert-base-multilingual-cased",
+    layer: int = 8,
+    device: Union[str, int] = "cpu",
+    dtype: str = "float32",
+    batch_size: int = 32,
+    max_length: int = 512,
+    on_long: str = "error",
+) -> HFEncoder:
+    """Registered constructor of :class:`HFEncoder` (defaults as SimAlign: mBERT, layer 8)."""
+    return HFEncoder(
+        name_or_path,
+        layer,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        max_length=max_length,
+        on_long=on_long,
+    )
