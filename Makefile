@@ -20,7 +20,7 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(BIN)/python -m spacy_xlt demo
+	$(BIN)/python -m weasel run all projects/quickstart --force
 
 test: install
 	$(BIN)/python -m pytest -q

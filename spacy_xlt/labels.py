@@ -130,7 +130,7 @@ class LabelMap:
         self._to_label = seen
 
     @classmethod
-    def from_strings(cls, entries: Iterable[str], use_defaults: bool = True) -> "LabelMap":
+    def from_strings(cls, entries: Iterable[str], use_defaults: bool = True) -> LabelMap:
         """Parse ``["LOC=Location", "PER=Person"]`` (the CLI form)."""
         names: Dict[str, str] = {}
         for entry in entries:

@@ -1,0 +1,205 @@
+"""``xlt_alignment_projector``: project a pair's source spans onto its target Doc through a
+word aligner (embedding similarity, softmax threshold, statistical, or given alignments).
+
+The pipe is a thin adapter: the aligner (a registered function's object implementing
+``spacy_xlt.ty.Aligner``) aligns the words of a batch of pairs, and
+``spacy_xlt.projection.alignment.project_spans`` turns each alignment into target spans.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.scorer import Scorer
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import minibatch, registry
+
+from ..errors import Errors, XLTError
+from ..pairs import has_source, set_doc_spans, source_spans, source_words
+from ..projection.alignment import OVERLAPS, POLICIES, project_spans
+from ..ty import Aligner, Alignment
+
+#: Where a projector leaves what it did on each target Doc (for inspection and visualize).
+PROJECTION_KEY = "xlt_projection"
+
+
+@registry.scorers("spacy_xlt.span_scorer.v1")
+def make_span_scorer(spans_key: Optional[str] = None) -> Callable:
+    """Scores ``doc.ents`` (``spans_key`` null) or the span group ``spans_key``."""
+
+    def score(examples: Iterable[Example], **kwargs) -> Dict[str, float]:
+        if spans_key is None:
+            return Scorer.score_spans(examples, "ents", **kwargs)
+        return Scorer.score_spans(
+            examples, "spans", getter=lambda doc, attr: doc.spans.get(spans_key, []), **kwargs
+        )
+
+    return score
+
+
+DEFAULT_CONFIG = {
+    "aligner": {"@misc": "spacy_xlt.StatisticalAligner.v1"},
+    "spans_key": None,
+    "policy": "largest_run",
+    "max_gap": 1,
+    "ignore_punct": True,
+    "overlaps": "trim",
+    "batch_size": 5000,
+    "save_alignments": False,
+    "scorer": {"@scorers": "spacy_xlt.span_scorer.v1", "spans_key": None},
+}
+
+
+@Language.factory(
+    "xlt_alignment_projector",
+    assigns=["doc.ents", "doc.spans"],
+    default_config=DEFAULT_CONFIG,
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0},
+)
+def make_alignment_projector(
+    nlp: Language,
+    name: str,
+    aligner: Aligner,
+    spans_key: Optional[str],
+    policy: str,
+    max_gap: int,
+    ignore_punct: bool,
+    overlaps: str,
+    batch_size: int,
+    save_alignments: bool,
+    scorer: Optional[Callable],
+) -> AlignmentProjector:
+    return AlignmentProjector(
+        nlp.vocab,
+        aligner,
+        name=name,
+        spans_key=spans_key,
+        policy=policy,
+        max_gap=max_gap,
+        ignore_punct=ignore_punct,
+        overlaps=overlaps,
+        batch_size=batch_size,
+        save_alignments=save_alignments,
+        scorer=scorer,
+    )
+
+
+class AlignmentProjector(Pipe):
+    """Writes the projection of each pair's source spans to ``doc.ents`` or a span group.
+
+    Statistical aligners learn from the sentences they align, so the pipe aligns whole
+    batches (``batch_size`` pairs, default 5000): align a corpus in one ``nlp.pipe`` call.
+    """
+
+    def __init__(
+        self,
+        vocab,
+        aligner: Aligner,
+        *,
+        name: str = "xlt_alignment_projector",
+        spans_key: Optional[str] = None,
+        policy: str = "largest_run",
+        max_gap: int = 1,
+        ignore_punct: bool = True,
+        overlaps: str = "trim",
+        batch_size: int = 5000,
+        save_alignments: bool = False,
+        scorer: Optional[Callable] = None,
+    ):
+        if not isinstance(aligner, Aligner):
+            raise XLTError(Errors.E220.format(obj=type(aligner).__name__))
+        if policy not in POLICIES:
+            raise XLTError(Errors.E143.format(name="policy", value=policy, options=", ".join(POLICIES)))
+        if overlaps not in OVERLAPS:
+            raise XLTError(Errors.E143.format(name="overlaps", value=overlaps, options=", ".join(OVERLAPS)))
+        if batch_size < 1:
+            raise XLTError(Errors.E143.format(name="batch_size", value=batch_size, options="an integer >= 1"))
+        self.vocab = vocab
+        self.aligner = aligner
+        self.name = name
+        self.spans_key = spans_key
+        self.policy = policy
+        self.max_gap = max_gap
+        self.ignore_punct = ignore_punct
+        self.overlaps = overlaps
+        self.batch_size = batch_size
+        self.save_alignments = save_alignments
+        self.scorer = scorer
+        #: counts over everything this pipe projected: source spans, projected, unaligned, conflict
+        self.stats: Counter = Counter()
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: Optional[int] = None) -> Iterator[Doc]:
+        for batch in minibatch(stream, size=batch_size or self.batch_size):
+            batch = list(batch)
+            for i, doc in enumerate(batch):
+                if not has_source(doc):
+                    raise XLTError(Errors.E042.format(index=i))
+            pairs = [(source_words(doc), [t.text for t in doc]) for doc in batch]
+            alignments = self.aligner.align(pairs)
+            yield from self.project(batch, alignments)
+
+    def project(self, docs: Sequence[Doc], alignments: Sequence[Alignment]) -> List[Doc]:
+        """Project each pair through its alignment (e.g. alignments a user brought)."""
+        if len(docs) != len(alignments):
+            raise XLTError(
+                Errors.E146.format(what="Pairs and alignments", n_a=len(docs), n_b=len(alignments))
+            )
+        out = []
+        for i, (doc, alignment) in enumerate(zip(docs, alignments)):
+            spans = source_spans(doc, i)
+            result = project_spans(
+                spans,
+                alignment,
+                [t.text for t in doc],
+                policy=self.policy,
+                max_gap=self.max_gap,
+                ignore_punct=self.ignore_punct,
+                overlaps=self.overlaps,
+                n_source=len(source_words(doc, i)),
+                record=f"pair {i}",
+            )
+            set_doc_spans(doc, result.spans, self.spans_key)
+            doc.user_data[PROJECTION_KEY] = {
+                "method": self.name,
+                "unaligned": [list(s) for s in result.unaligned],
+                "conflicts": [list(s) for s in result.conflicts],
+            }
+            if self.save_alignments:
+                doc.user_data[PROJECTION_KEY]["alignment"] = [list(link) for link in alignment]
+            self.stats.update(
+                source_spans=len(spans),
+                projected=len(result.spans),
+                unaligned=len(result.unaligned),
+                conflict=len(result.conflicts),
+            )
+            out.append(doc)
+        return out
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None) -> None:
+        """Nothing to learn: aligners are configured, statistical ones learn while aligning."""
+        self.stats.clear()
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
+        scorer = self.scorer or make_span_scorer(self.spans_key)
+        return scorer(examples, **kwargs)
+
+    # The pipe's state is its config; the aligner is rebuilt from the config on load.
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return b""
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> AlignmentProjector:
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        return None
+
+    def from_disk(self, path, *, exclude=tuple()) -> AlignmentProjector:
+        return self
+
