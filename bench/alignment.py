@@ -129,6 +129,7 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     parser.add_argument("--pairs", type=int, default=256, help="sentence pairs for tiny / statistical")
     parser.add_argument("--medium-pairs", type=int, default=32, help="sentence pairs for the medium encoder")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds (tiny, statistical); the best is kept")
+    parser.add_argument("--medium-repeats", type=int, default=2, help="timed rounds for the medium encoder")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--no-medium", action="store_true")
@@ -154,7 +155,7 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     if not args.no_medium:
         print("  building / loading the medium encoder ...", file=sys.stderr)
         medium = str(get_tiny_model("bert", **MEDIUM))
-        rows += bench_encoder("medium", medium, 8, data[: args.medium_pairs], 1, args.batch_size)
+        rows += bench_encoder("medium", medium, 8, data[: args.medium_pairs], args.medium_repeats, args.batch_size)
     stat = bench_statistical(data[: args.pairs], args.repeats)
     if stat:
         rows.append(stat)
