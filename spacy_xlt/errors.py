@@ -85,3 +85,11 @@ class Errors(metaclass=ErrorsWithCodes):
     E189 = "The encoder must have an embed(word_lists) method (spacy_xlt.backends.encoder.Encoder){also}; got {obj}."
     E190 = "Word {position} of sentence {index} is not a string: {word!r}."
     E191 = "The encoder returned {got} results for {n} sentences: expected one per sentence, in order."
+
+    # sample data and visualisation (200-219)
+    E200 = "{path}:{line}: invalid sample record: {why}"
+    E201 = "There is no bundled sample for target language {lang!r} (bundled: {options}); pass the path of a JSONL file."
+    E202 = "The gold file has {n_gold} documents but the pairs file has {n_pairs}; document i of each must be the same sentence."
+    E203 = "Tokens differ between pair {index} and its gold document at token {position}: pair {pred!r} vs gold {gold!r}. The gold file must hold the same target sentences, tokenized the same way."
+    E204 = "--limit must be a positive number of pairs, got {limit}."
+    E205 = "{path} holds no documents: nothing to visualise."

@@ -1,0 +1,61 @@
+"""``spacy xlt visualize PAIRS.spacy OUTPUT.html``: an HTML page of projected pairs (displaCy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from ..errors import Errors, XLTError
+from ._app import xlt_cli
+
+
+def visualize_files(
+    pairs_path: Path,
+    output_path: Path,
+    gold_path: Optional[Path] = None,
+    limit: Optional[int] = None,
+    spans_key: Optional[str] = None,
+) -> int:
+    """Render the pairs of a ``.spacy`` file (and its gold file) to ``output_path``; returns the pairs shown."""
+    from ..pairs import read_docs
+    from ..visualize import render_pairs
+
+    if limit is not None and limit <= 0:
+        raise XLTError(Errors.E204.format(limit=limit))
+    pairs = list(read_docs(pairs_path))
+    if not pairs:
+        raise XLTError(Errors.E205.format(path=pairs_path))
+    gold = list(read_docs(gold_path)) if gold_path is not None else None
+    page = render_pairs(pairs, gold, spans_key=spans_key, limit=limit, title=f"spacy-xlt: {pairs_path.name}")
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    output_path.write_text(page, encoding="utf8")
+    return len(pairs) if limit is None else min(limit, len(pairs))
+
+
+@xlt_cli.command("visualize")
+def visualize_cli(
+    pairs_path: Path = typer.Argument(..., help="Projected pairs (.spacy): target Docs carrying their source side"),
+    output_path: Path = typer.Argument(..., help="HTML file to write"),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Render only the first N pairs"),
+    gold_path: Optional[Path] = typer.Option(
+        None, "--gold", "-g", help="Gold target Docs (.spacy), same sentences and tokens: adds a gold row and marks"
+    ),
+    spans_key: Optional[str] = typer.Option(
+        None, "--spans-key", "-k", help="Show doc.spans[KEY] (displaCy span style), not doc.ents"
+    ),
+) -> None:
+    """Write an HTML page showing each pair with displaCy: source above, target below.
+
+    Each label has the same colour on both sides; a header per pair counts source spans,
+    projected spans and lost source spans (no projection). With --gold the gold target is
+    shown too and projected spans are marked correct or wrong, gold spans missed. The page
+    is self-contained: open it in any browser, offline.
+    """
+    try:
+        n = visualize_files(pairs_path, output_path, gold_path, limit, spans_key)
+    except XLTError as err:
+        msg.fail(str(err), exits=1)
+    msg.good(f"Rendered {n} pairs to {output_path}")

@@ -1,0 +1,1 @@
+"""Data shipped with the package: the English->Spanish sample (see spacy_xlt.sample)."""
