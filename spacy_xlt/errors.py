@@ -72,6 +72,15 @@ class Errors(metaclass=ErrorsWithCodes):
     E126 = "Number of generated sentences must be >= 0, got {n}."
     E127 = "model_vocab_size={model_vocab_size} is smaller than the tokenizer's {n_tokens} tokens."
 
+    # word alignments and alignment projection (140-159)
+    E140 = "{record}: {item!r} is not a Pharaoh link: expected i-j with 0-based word indices (no probability suffix, no 'p' links)."
+    E141 = "{record}: link {item!r} points to {side} word {index}, but that sentence has {n} words."
+    E142 = "{path} has {n_lines} alignment lines but there are {n_pairs} sentence pairs; line i must align sentence pair i."
+    E143 = "Invalid {name} {value!r} for alignment projection: expected {options}."
+    E144 = "Source span {span} of {record} is not a span of its source tokens (0 <= start < end <= {n})."
+    E145 = "Link {link} of {record} is out of range: the pair has {n_source} source and {n_target} target tokens."
+    E146 = "{what} differ in length: {n_a} vs {n_b} sentences; sentence i of each must be the same pair."
+
     # embedding encoders and embedding aligners (180-199)
     E180 = "Unknown dtype {dtype!r} for the encoder: expected one of {options}."
     E181 = "Layer {layer} is out of range for {name}: the model has {n_layers} layers, so hidden_states has indices 0..{n_layers} (0 = the embedding output) or -{n_states}..-1."
