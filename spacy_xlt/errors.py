@@ -35,6 +35,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E024 = "{path}: sentence {sid!r}: target {target!r} at characters {start}-{end} does not match the text there ({found!r})."
     E025 = "Unknown corpus format {fmt!r} for {path}: expected one of {options}."
     E026 = "{path}: sentence {sid!r}: target {target!r} at characters {start}-{end} does not start and end on token boundaries of the tokenized text."
+    E027 = "{path} is a folder; pass a file (`spacy xlt convert` also takes a folder: INPUT_DIR OUTPUT_DIR)."
+    E028 = "{path} is not UTF-8 text: {why}"
+    E029 = "{path}: sentence {sid!r}: {why}"
+    E030 = "Invalid {name} {value!r}: expected {options}."
 
     # parallel pairs (040-059)
     E040 = "Source and target differ in length: {n_src} source docs in {src} but {n_tgt} target records in {tgt}."
@@ -102,3 +106,39 @@ class Errors(metaclass=ErrorsWithCodes):
     E203 = "Tokens differ between pair {index} and its gold document at token {position}: pair {pred!r} vs gold {gold!r}. The gold file must hold the same target sentences, tokenized the same way."
     E204 = "--limit must be a positive number of pairs, got {limit}."
     E205 = "{path} holds no documents: nothing to visualise."
+
+    # pipes (220-239)
+    E220 = "The aligner must have an align(pairs) method (spacy_xlt.ty.Aligner); got {obj}."
+    E221 = "Unknown projection method {method!r}: expected one of {options}."
+    E222 = "--alignments is needed with --method alignments (a Pharaoh file, one line per pair)."
+
+    # translator and T-Projection (280-319)
+    E280 = "Unknown translator style {style!r}: expected one of {options}."
+    E281 = "Language {lang!r} cannot be used with {style} translation models: {why}. Pass the model's own code (e.g. hau_Latn for NLLB, ha for M2M100) to translate through a related language."
+    E282 = "Could not load the translation model {name!r} (a Hugging Face model name or a local folder): {why}"
+    E283 = "Invalid {name} {value!r}: expected {options}."
+    E284 = "Text {index} is not a string: {text}."
+    E285 = "Sources and targets differ in length: {n_src} sources but {n_tgt} targets; target i must be scored against source i."
+    E286 = "The {what} has no entry for {key}: every input a test uses must be in its table."
+    E287 = "The scorer must have a score(sources, targets, src, tgt) method (spacy_xlt.backends.translator.Translator); got {obj}."
+    E288 = "Could not load the T-Projection generator {name!r} (a Hugging Face seq2seq model name or a local folder): {why}"
+    E289 = "The component {name!r} has no generator yet: call nlp.initialize() (which loads the generator named in the config) before using or training it."
+    E290 = "{path}:{line}: the resume file is not from this job: {why}. Remove it (or pass another output path) to start again."
+    E291 = "{path}:{line}: unreadable resume record ({why}). The file was written by an interrupted run; remove the broken last line or the whole file."
+    E292 = "Pair {index} has a source language {src!r} but the component translates from {expected!r}; set source_lang to null to use each pair's own."
+    E293 = "The generator returned {got} candidate lists for {n} inputs: expected one list per input, in order."
+    E294 = "No training example has gold spans: the T-Projection generator learns from source-language sentences with annotated spans."
+
+    # text-to-text tagger and constrained decoding (240-279)
+    E240 = "The automaton for {record} cannot be built: {what} encodes to no token ids. Every word and tag must encode to at least one id."
+    E241 = "Token ids {ids} are not a constrained tagging of {record}: the automaton rejects id {token} at position {pos}."
+    E242 = "The logits processor got {rows} rows for {n} inputs with num_beams={num_beams}: expected batch_size * num_beams rows, in generate()'s order."
+    E243 = "Invalid {name} {value!r} for the text-to-text tagger: expected {options}."
+    E244 = "Could not load the text-to-text model {name!r} (a Hugging Face model name or a local folder): {why}"
+    E245 = "The text-to-text model {name!r} has not been loaded yet: call nlp.initialize() (which may download it) or load a saved pipeline (spacy.load)."
+    E246 = "The tag {tag!r} encodes to {pieces} with the tokenizer of {name!r}, which contains the unknown token, so the model could never write it. Set add_tag_tokens = true (adds the tags to the vocabulary and resizes the embeddings)."
+    E247 = "The prompt template {template!r} must contain '{{text}}' (and may contain '{{labels}}')."
+    E248 = "The text-to-text tagger has no labels: give `labels` in the config or initialize it with examples that have {where}."
+    E249 = "{path} is not a saved text-to-text tagger: {why}"
+    E250 = "Example {index} has the label {label!r}, which the tagger does not know (labels: {labels}). Add it to `labels` and re-initialize."
+    E251 = "Unknown model kind {kind!r} for {name!r}: expected one of {options} (auto = from the model config)."

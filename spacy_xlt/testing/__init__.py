@@ -30,6 +30,7 @@ from .models import (
     resolve_shape,
     train_sentencepiece,
 )
+from .tables import TableGenerator, TableScorer
 from .text import LANGUAGES, ParallelExample, detokenize, generate_corpus, generate_parallel
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "SIZES",
     "ParallelExample",
     "Shape",
+    "TableGenerator",
+    "TableScorer",
     "build_tiny_bert",
     "build_tiny_causal_lm",
     "build_tiny_m2m100",
