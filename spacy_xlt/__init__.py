@@ -5,7 +5,7 @@ readers; components and backends (which need torch/transformers) register when s
 resolves their entry points.
 """
 
-from . import pairs  # noqa: F401  (registers Doc._.xlt_source)
+from . import corpora, pairs  # noqa: F401  (register the [corpora] readers, Doc._.xlt_source)
 from .about import __version__
 from .labels import LabelMap, TokenSpan
 

@@ -144,6 +144,7 @@ def build_pairs(
     target_name: str = "target",
     skip_empty: bool = False,
     spans_key: Optional[str] = None,
+    source_lang: Optional[str] = None,
 ) -> Tuple[List[Doc], int]:
     """Pair each source Doc with its target (a string, tokenized by ``tokenizer``, or a Doc).
 
@@ -164,5 +165,5 @@ def build_pairs(
                 continue
             raise XLTError(Errors.E041.format(path=target_name, line=i + 1, index=i, src_text=src.text[:60]))
         tgt_doc = tgt if isinstance(tgt, Doc) else tokenizer(text)
-        pairs.append(make_pair(src, tgt_doc, spans_key=spans_key))
+        pairs.append(make_pair(src, tgt_doc, source_lang=source_lang, spans_key=spans_key))
     return pairs, skipped

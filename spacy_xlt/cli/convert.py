@@ -1,0 +1,150 @@
+"""``spacy xlt convert INPUT OUTPUT``: CoNLL/IOB, quality TSV or SemEval XML to ``.spacy``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import typer
+from spacy.tokens import DocBin
+from wasabi import msg
+
+from ..corpora import FORMATS, count_spans, detect_format, read_corpus, read_semeval_xml
+from ..errors import Errors, XLTError
+from ..labels import SCHEMES
+from ._app import xlt_cli
+
+
+def convert_file(
+    input_path: Path,
+    output_path: Path,
+    fmt: str = "auto",
+    lang: str = "xx",
+    spans_key: Optional[str] = None,
+    scheme: str = "auto",
+) -> dict:
+    """Convert one corpus file to a DocBin (user data kept); returns its counts.
+
+    Keys: ``input``, ``output``, ``format``, ``n_docs``, ``n_spans``, ``labels`` (spans per
+    label) and, for SemEval XML, ``xml`` (see :func:`spacy_xlt.corpora.read_semeval_xml`).
+    """
+    if fmt not in FORMATS:
+        raise XLTError(Errors.E025.format(fmt=fmt, path=input_path, options=", ".join(FORMATS)))
+    if scheme not in SCHEMES:
+        raise XLTError(Errors.E002.format(scheme=scheme, options=", ".join(SCHEMES)))
+    if fmt == "auto":
+        fmt = detect_format(input_path)
+    xml_stats = None
+    if fmt == "xml":
+        docs, xml_stats = read_semeval_xml(input_path, lang, spans_key)
+    else:
+        docs = read_corpus(input_path, fmt=fmt, lang=lang, spans_key=spans_key, scheme=scheme)
+    # user data only where there is some: DocBin serialises it one msgpack call per Doc, slow
+    db = DocBin(docs=docs, store_user_data=any(doc.user_data for doc in docs))
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    db.to_disk(output_path)
+    labels = count_spans(docs, spans_key)
+    result = {
+        "input": str(input_path),
+        "output": str(output_path),
+        "format": fmt,
+        "n_docs": len(docs),
+        "n_spans": sum(labels.values()),
+        "labels": labels,
+    }
+    if xml_stats is not None:
+        result["xml"] = xml_stats
+    return result
+
+
+def _folder_jobs(input_dir: Path, output_dir: Path, fmt: str) -> List[Tuple[Path, Path]]:
+    """(input, output) per file of ``input_dir`` (recursive) that has a corpus format."""
+    jobs: List[Tuple[Path, Path]] = []
+    seen: Dict[Path, Path] = {}
+    for path in sorted(p for p in input_dir.rglob("*") if p.is_file()):
+        if fmt == "auto":
+            try:
+                found: Optional[str] = detect_format(path)
+            except XLTError:
+                found = None
+            if found in (None, "spacy"):
+                msg.text(f"skipped {path}: no corpus format (pass --format to convert it anyway)")
+                continue
+        out = output_dir / path.relative_to(input_dir).with_suffix(".spacy")
+        if out in seen:
+            msg.fail(
+                f"{path} and {seen[out]} would both be written to {out}; convert them one by one",
+                exits=1,
+            )
+        seen[out] = path
+        jobs.append((path, out))
+    return jobs
+
+
+def _summary(result: dict) -> str:
+    return (
+        f"{result['input']} ({result['format']}): {result['n_docs']} sentences, "
+        f"{result['n_spans']} spans -> {result['output']}"
+    )
+
+
+def _print_labels(labels: Dict[str, int]) -> None:
+    if labels:
+        msg.table(list(labels.items()), header=("label", "spans"), divider=True, aligns=("l", "r"))
+
+
+def _print_xml(xml: dict) -> None:
+    msg.info(
+        f"XML: {xml['opinions']} opinions, {xml['null_targets']} NULL targets skipped, "
+        f"{xml['duplicates']} duplicate targets merged, {xml['overlapping']} overlapping targets "
+        f"dropped, {xml['expanded']} targets expanded to token boundaries"
+    )
+
+
+@xlt_cli.command("convert")
+def convert_cli(
+    input_path: Path = typer.Argument(..., help="Corpus file, or a folder of them"),
+    output_path: Path = typer.Argument(..., help="Output .spacy file (a folder when INPUT is one)"),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto, conll, quality, xml or spacy"),
+    lang: str = typer.Option(
+        "xx", "--lang", "-l", help="Language of the vocab (and of the XML tokenizer)"
+    ),
+    spans_key: Optional[str] = typer.Option(
+        None, "--spans-key", "-k", help="Write spans to doc.spans[KEY], not doc.ents"
+    ),
+    scheme: str = typer.Option(
+        "auto", "--scheme", "-s", help="Tag scheme: auto, iob1, iob2 or bioes"
+    ),
+) -> None:
+    """Convert a corpus to spaCy's binary format and print its sentence and span counts.
+
+    CoNLL/IOB files (one token per line, tag in the last column, blank line between
+    sentences), manual-projection quality TSVs (WORD TAG QUALITY) and SemEval-2016 ABSA XML.
+    Tags are normalised to IOB2. A folder is converted file by file into OUTPUT (a folder),
+    keeping the relative paths; with --format auto, files of no corpus format are skipped.
+    """
+    try:
+        if not input_path.is_dir():
+            result = convert_file(input_path, output_path, fmt, lang, spans_key, scheme)
+            msg.good(_summary(result))
+            _print_labels(result["labels"])
+            if "xml" in result:
+                _print_xml(result["xml"])
+            return
+        jobs = _folder_jobs(input_path, output_path, fmt)
+        if not jobs:
+            msg.fail(f"No corpus files in {input_path}", exits=1)
+        n_docs = 0
+        labels: Dict[str, int] = {}
+        for src, out in jobs:
+            result = convert_file(src, out, fmt, lang, spans_key, scheme)
+            msg.good(_summary(result))
+            if "xml" in result:
+                _print_xml(result["xml"])
+            n_docs += result["n_docs"]
+            for label, n in result["labels"].items():
+                labels[label] = labels.get(label, 0) + n
+    except XLTError as err:
+        msg.fail(str(err), exits=1)
+    msg.info(f"{len(jobs)} files: {n_docs} sentences, {sum(labels.values())} spans")
+    _print_labels(dict(sorted(labels.items())))
