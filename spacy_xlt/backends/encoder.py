@@ -28,11 +28,10 @@ import numpy as np
 from spacy.util import registry
 
 from ..errors import Errors, XLTError
+from .util import DTYPES, resolve_device, resolve_dtype  # noqa: F401 (re-exported)
 
 logger = logging.getLogger("spacy_xlt")
 
-#: Accepted dtype strings, in the order error messages list them.
-DTYPES = ("float32", "float16", "bfloat16")
 #: What to do with a sentence longer than ``max_length`` pieces.
 ON_LONG = ("error", "truncate")
 
@@ -56,39 +55,6 @@ class PieceEncoder(Encoder, Protocol):
     """An encoder that also exposes its subword pieces (for piece-level alignment)."""
 
     def embed_pieces(self, word_lists: Sequence[Sequence[str]]) -> List[Pieces]: ...
-
-
-def resolve_dtype(dtype: str):
-    """The torch dtype for ``"float32"``, ``"float16"`` or ``"bfloat16"``; an error otherwise."""
-    import torch
-
-    table = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-    if not isinstance(dtype, str) or dtype not in table:
-        raise XLTError(Errors.E180.format(dtype=dtype, options=", ".join(DTYPES)))
-    return table[dtype]
-
-
-def resolve_device(device: Union[str, int, None]):
-    """A torch device from "cpu", "cuda", "cuda:N", "mps", an int GPU index or -1 (CPU)."""
-    import torch
-
-    if device is None:
-        return torch.device("cpu")
-    if isinstance(device, bool):
-        raise XLTError(Errors.E185.format(device=device))
-    if isinstance(device, int):
-        return torch.device("cpu") if device < 0 else torch.device("cuda", device)
-    if isinstance(device, str):
-        text = device.strip()
-        if text.lstrip("-").isdigit():
-            return resolve_device(int(text))
-        try:
-            parsed = torch.device(text)
-        except (RuntimeError, ValueError):
-            raise XLTError(Errors.E185.format(device=device)) from None
-        if parsed.type in ("cpu", "cuda", "mps"):
-            return parsed
-    raise XLTError(Errors.E185.format(device=device))
 
 
 def pool_pieces(pieces: Pieces, n_words: int) -> np.ndarray:

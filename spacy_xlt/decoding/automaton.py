@@ -1,0 +1,273 @@
+"""The tagging automaton over token ids: every accepted sequence is a valid tagging of one input.
+
+The model writes the input words in order, with ``<Name>`` ... ``</Name>`` around spans. At a
+word boundary it may copy the next word, open a label (outside a span, before a word), close
+the open label (inside a span that already holds a word), or end (outside, after the last
+word). Every word and tag is a fixed sequence of token ids (the canonical segmentation: each
+item encoded on its own and concatenated, see ``spacy_xlt.decoding.tagging``); multi-piece
+words are copied piece by piece and multi-piece tags walked id by id.
+
+Items may share leading ids (a word and a tag both starting with SentencePiece's lone ``▁``;
+two tags starting with ``<``), so the automaton is run as an NFA whose state is the set of
+positions the ids so far are consistent with; sets are interned to small integers and their
+allowed ids and transitions cached, so each decoding step is a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+from ..errors import Errors, XLTError
+from ..labels import TokenSpan
+
+#: The state of no position: the ids so far are not a prefix of any tagging.
+DEAD = -1
+
+_WORD, _OPEN, _CLOSE, _EOS, _FINAL = "w", "o", "c", "e", "f"
+
+
+class Boundary(NamedTuple):
+    """Between items: ``i`` words copied, ``label`` open (or None), whether it holds a word."""
+
+    i: int
+    label: Optional[str]
+    has_word: bool
+
+
+# A position: (boundary before the item, item kind, item label (opens), ids consumed).
+Position = Tuple[Optional[Boundary], str, Optional[str], int]
+_FINAL_POS: Position = (None, _FINAL, None, 0)
+
+
+@dataclass
+class Parse:
+    """Spans read from generated ids, and whether the ids formed a complete tagging."""
+
+    spans: List[TokenSpan]
+    complete: bool
+
+
+class TaggingAutomaton:
+    """The automaton of one input: its words' ids, the labels' tag ids, the end id.
+
+    ``end_ids``: ids allowed after the end (the first is the one that ends; the others, such
+    as padding, may follow it). ``start`` is the initial state; ``allowed(state)`` the ids
+    the model may write next; ``step(state, id)`` the next state (``DEAD`` if not allowed).
+    """
+
+    def __init__(
+        self,
+        word_ids: Sequence[Sequence[int]],
+        open_ids: Mapping[str, Sequence[int]],
+        close_ids: Mapping[str, Sequence[int]],
+        end_ids: Sequence[int],
+        record: str = "the sentence",
+    ):
+        self.record = record
+        self.word_ids: List[Tuple[int, ...]] = [tuple(int(t) for t in w) for w in word_ids]
+        self.labels: List[str] = list(open_ids)
+        self.open_ids = {lab: tuple(int(t) for t in open_ids[lab]) for lab in self.labels}
+        self.close_ids = {lab: tuple(int(t) for t in close_ids[lab]) for lab in self.labels}
+        self.end_ids = tuple(dict.fromkeys(int(t) for t in end_ids))
+        for i, ids in enumerate(self.word_ids):
+            if not ids:
+                raise XLTError(Errors.E240.format(record=record, what=f"word {i}"))
+        for lab in self.labels:
+            if not self.open_ids[lab] or not self.close_ids.get(lab):
+                raise XLTError(Errors.E240.format(record=record, what=f"a tag of label {lab!r}"))
+        if not self.end_ids:
+            raise XLTError(Errors.E240.format(record=record, what="the end"))
+        self.n = len(self.word_ids)
+        self._sets: List[FrozenSet[Position]] = []
+        self._index: Dict[FrozenSet[Position], int] = {}
+        self._allowed: Dict[int, List[int]] = {}
+        self._next: Dict[Tuple[int, int], int] = {}
+        self.start = self._intern(self._expand(Boundary(0, None, False)))
+
+    # --- structure ---------------------------------------------------------------------
+
+    def _items(self, b: Boundary) -> List[Tuple[str, Optional[str]]]:
+        """The items that may follow boundary ``b``."""
+        items: List[Tuple[str, Optional[str]]] = []
+        if b.i < self.n:
+            items.append((_WORD, None))
+        if b.label is None:
+            if b.i < self.n:
+                items.extend((_OPEN, lab) for lab in self.labels)
+            else:
+                items.append((_EOS, None))
+        elif b.has_word:
+            items.append((_CLOSE, None))
+        return items
+
+    def _ids(self, b: Optional[Boundary], kind: str, label: Optional[str]) -> Tuple[int, ...]:
+        if kind == _WORD:
+            return self.word_ids[b.i]
+        if kind == _OPEN:
+            return self.open_ids[label]
+        if kind == _CLOSE:
+            return self.close_ids[b.label]
+        return self.end_ids[:1]
+
+    @staticmethod
+    def _after(b: Boundary, kind: str, label: Optional[str]) -> Optional[Boundary]:
+        if kind == _WORD:
+            return Boundary(b.i + 1, b.label, b.label is not None)
+        if kind == _OPEN:
+            return Boundary(b.i, label, False)
+        if kind == _CLOSE:
+            return Boundary(b.i, None, False)
+        return None  # the end
+
+    def _expand(self, b: Optional[Boundary]) -> FrozenSet[Position]:
+        if b is None:
+            return frozenset([_FINAL_POS])
+        return frozenset((b, kind, label, 0) for kind, label in self._items(b))
+
+    def _intern(self, positions: FrozenSet[Position]) -> int:
+        if not positions:
+            return DEAD
+        idx = self._index.get(positions)
+        if idx is None:
+            idx = len(self._sets)
+            self._sets.append(positions)
+            self._index[positions] = idx
+        return idx
+
+    # --- running -----------------------------------------------------------------------
+
+    def allowed(self, state: int) -> List[int]:
+        """The ids that may come next (the end ids in the final state; none when DEAD)."""
+        if state == DEAD:
+            return []
+        out = self._allowed.get(state)
+        if out is None:
+            ids = []
+            for b, kind, label, k in self._sets[state]:
+                if kind == _FINAL:
+                    ids.extend(self.end_ids)
+                else:
+                    ids.append(self._ids(b, kind, label)[k])
+            out = self._allowed[state] = list(dict.fromkeys(ids))
+        return out
+
+    def step(self, state: int, token: int) -> int:
+        """The state after writing ``token`` in ``state``."""
+        if state == DEAD:
+            return DEAD
+        key = (state, token)
+        nxt = self._next.get(key)
+        if nxt is None:
+            nxt = self._intern(frozenset(self._advance(self._sets[state], token)))
+            self._next[key] = nxt
+        return nxt
+
+    def _advance(self, positions, token: int):
+        for pos in positions:
+            b, kind, label, k = pos
+            if kind == _FINAL:
+                if token in self.end_ids:
+                    yield _FINAL_POS
+                continue
+            ids = self._ids(b, kind, label)
+            if ids[k] != token:
+                continue
+            if k + 1 < len(ids):
+                yield (b, kind, label, k + 1)
+            else:
+                yield from self._expand(self._after(b, kind, label))
+
+    def run(self, ids: Sequence[int]) -> int:
+        state = self.start
+        for t in ids:
+            state = self.step(state, int(t))
+        return state
+
+    def is_final(self, state: int) -> bool:
+        """Whether the ids so far are a complete tagging (the end id written)."""
+        return state != DEAD and _FINAL_POS in self._sets[state]
+
+    # --- reading and writing taggings ---------------------------------------------------
+
+    def target(self, spans: Sequence[TokenSpan]) -> List[int]:
+        """The canonical ids of a tagging: words in order, tags around spans, the end id."""
+        opens = {s.start: s.label for s in spans}
+        closes = {s.end - 1: s.label for s in spans}
+        out: List[int] = []
+        for i, ids in enumerate(self.word_ids):
+            if i in opens:
+                out.extend(self.open_ids[opens[i]])
+            out.extend(ids)
+            if i in closes:
+                out.extend(self.close_ids[closes[i]])
+        out.append(self.end_ids[0])
+        return out
+
+    def parse(self, ids: Sequence[int], strict: bool = True) -> Parse:
+        """The spans of generated ids (trailing end/padding ids allowed after the end).
+
+        ``strict``: ids the automaton rejects raise XLTE241. Otherwise reading stops at the
+        first rejected id, and ids that end before the tagging does (``max_new_tokens``
+        reached) give the spans closed so far plus the open span if it holds a word
+        (``complete`` is False then).
+        """
+        # position -> (closed spans, start of the open span); the first path wins
+        paths: Dict[Position, Tuple[Tuple[TokenSpan, ...], int]] = {
+            p: ((), 0) for p in self._expand(Boundary(0, None, False))
+        }
+        for pos_index, token in enumerate(ids):
+            token = int(token)
+            new: Dict[Position, Tuple[Tuple[TokenSpan, ...], int]] = {}
+            for pos, (spans, open_start) in paths.items():
+                for nxt, hist in self._advance_path(pos, token, spans, open_start):
+                    new.setdefault(nxt, hist)
+            if not new:
+                if strict:
+                    raise XLTError(
+                        Errors.E241.format(
+                            ids=list(ids)[:50], token=token, pos=pos_index, record=self.record
+                        )
+                    )
+                break
+            paths = new
+        if _FINAL_POS in paths:
+            return Parse(list(paths[_FINAL_POS][0]), True)
+        if strict:
+            raise XLTError(
+                Errors.E241.format(
+                    ids=list(ids)[:50], token="(the end)", pos=len(ids), record=self.record
+                )
+            )
+        # incomplete: the path that copied most words
+        (b, _, _, _), (spans, open_start) = max(
+            paths.items(), key=lambda item: (item[0][0].i, item[0][0].has_word)
+        )
+        out = list(spans)
+        if b.label is not None and b.has_word:
+            out.append(TokenSpan(open_start, b.i, b.label))
+        return Parse(out, False)
+
+    def _advance_path(self, pos: Position, token: int, spans, open_start):
+        b, kind, label, k = pos
+        if kind == _FINAL:
+            if token in self.end_ids:
+                yield _FINAL_POS, (spans, open_start)
+            return
+        ids = self._ids(b, kind, label)
+        if ids[k] != token:
+            return
+        if k + 1 < len(ids):
+            yield (b, kind, label, k + 1), (spans, open_start)
+            return
+        if kind == _OPEN:
+            open_start = b.i
+        elif kind == _CLOSE:
+            spans = spans + (TokenSpan(open_start, b.i, b.label),)
+        for nxt in self._expand(self._after(b, kind, label)):
+            yield nxt, (spans, open_start)
+
+    @property
+    def n_states(self) -> int:
+        """States reached so far (they are built lazily)."""
+        return len(self._sets)

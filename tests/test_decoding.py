@@ -1,0 +1,376 @@
+"""Constrained decoding: the automaton over token ids, its LogitsProcessor inside generate(),
+and the canonical segmentation shared with the tagged-text codec."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spacy_xlt.decoding import DEAD, TaggingAutomaton
+from spacy_xlt.errors import XLTError
+from spacy_xlt.labels import TokenSpan, check_spans
+from spacy_xlt.markup import decode_inline, encode_inline
+from spacy_xlt.testing import generate_corpus
+
+LABELS = ["PER", "LOC", "ORG", "MISC"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (and the test machines are shared)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# Words that stress the segmentation: tag look-alikes, escapes, non-Latin scripts, whitespace
+# tokens (spaCy keeps them), characters the tiny SentencePiece model does not know.
+ODD_WORDS = [
+    "<",
+    ">",
+    "<>",
+    "<Person>",
+    "</Location>",
+    "Person>",
+    "<Person",
+    "a<b",
+    "\\",
+    "\\<",
+    "\\s",
+    "東京",
+    "ℵ",
+    "Ωμέγα",
+    "ንጉሥ",
+    "Москва",
+    " ",
+    "\n",
+    "...",
+    "'s",
+    "x",
+]
+
+
+def _corpus_words():
+    words = sorted(
+        {w for line in generate_corpus(60, seed=3) for w in line.split() if "<" not in w}
+    )
+    return words
+
+
+CORPUS_WORDS = _corpus_words()
+word_st = st.one_of(st.sampled_from(CORPUS_WORDS), st.sampled_from(ODD_WORDS))
+sentence_st = st.lists(word_st, min_size=1, max_size=7)
+
+
+# --- the automaton alone (hand-made ids) -----------------------------------------------
+
+
+def _toy():
+    # word 0 shares its first id (5, a lone "▁") with the PER open tag and with word 1
+    words = [[5, 10], [5, 11, 12], [13]]
+    opens = {"PER": [5, 20], "LOC": [21]}
+    closes = {"PER": [22], "LOC": [23, 24]}
+    return TaggingAutomaton(words, opens, closes, end_ids=[1, 0])
+
+
+def test_automaton_target_parse_roundtrip():
+    aut = _toy()
+    spans = [TokenSpan(0, 2, "PER"), TokenSpan(2, 3, "LOC")]
+    ids = aut.target(spans)
+    assert ids == [5, 20, 5, 10, 5, 11, 12, 22, 21, 13, 23, 24, 1]
+    assert aut.is_final(aut.run(ids))
+    parse = aut.parse(ids + [0, 0])
+    assert parse.spans == spans and parse.complete
+
+
+def test_automaton_allowed_steps():
+    aut = _toy()
+    s = aut.start
+    assert sorted(aut.allowed(s)) == [5, 21]  # word 0 or PER (both start with 5), or LOC
+    s = aut.step(s, 5)
+    assert sorted(aut.allowed(s)) == [10, 20]  # still ambiguous: word 0 or PER
+    s = aut.step(s, 20)  # PER opened: only word 0, no closing before a word
+    assert aut.allowed(s) == [5]
+    s = aut.run([5, 10])
+    s = aut.step(aut.step(aut.start, 5), 20)
+    s = aut.step(aut.step(s, 5), 10)
+    assert sorted(aut.allowed(s)) == [5, 22]  # next word or close PER; no other tag, no end
+    assert aut.step(s, 21) == DEAD and aut.allowed(DEAD) == []
+    end = aut.run(aut.target([]))
+    assert aut.allowed(end) == [1, 0] and aut.step(end, 0) == end
+
+
+def test_automaton_rejects_and_truncates():
+    aut = _toy()
+    with pytest.raises(XLTError, match="XLTE241"):
+        aut.parse([5, 10, 99])
+    with pytest.raises(XLTError, match="XLTE241"):
+        aut.parse([5, 20, 5, 10])  # no end
+    part = aut.parse([5, 20, 5, 10, 5, 11], strict=False)
+    assert part.spans == [TokenSpan(0, 1, "PER")] and not part.complete
+    with pytest.raises(XLTError, match="XLTE240"):
+        TaggingAutomaton([[1], []], {}, {}, [0])
+
+
+def test_automaton_no_labels_one_word():
+    aut = TaggingAutomaton([[7, 8]], {}, {}, [1])
+    assert aut.allowed(aut.start) == [7]
+    assert aut.allowed(aut.run([7])) == [8]
+    assert aut.allowed(aut.run([7, 8])) == [1]
+    assert aut.parse([7, 8, 1]).spans == []
+
+
+# --- with tiny models and real tokenizers ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def codecs(tiny_mt5, tiny_causal_lm):
+    """(kind, added tag tokens) -> TagCodec over all LABELS, models loaded once."""
+    from spacy_xlt.backends.text2text import Text2TextModel
+    from spacy_xlt.decoding.tagging import TagCodec
+
+    out = {}
+    for kind, path in (("mt5", tiny_mt5), ("causal_lm", tiny_causal_lm)):
+        for added in (False, True):
+            model = Text2TextModel(str(path))
+            model.load(local_files_only=True)
+            if added:
+                codec = TagCodec(model, LABELS)  # names only, to list the tags
+                model.add_tokens(list(codec.tag_ids))
+            out[kind, added] = model
+    return out
+
+
+def _codec(codecs, kind, added, labels):
+    from spacy_xlt.decoding.tagging import TagCodec
+
+    return TagCodec(codecs[kind, added], labels)
+
+
+def _reference_spans(codec, words, ids):
+    """An automaton-independent reading of ids: the spans whose canonical target they are.
+
+    Walks the ids left to right, trying at each word boundary the items the tagging rules
+    allow, by plain list comparison (with backtracking)."""
+    eos = codec.model.eos_id
+    n = len(words)
+
+    def walk(pos, i, open_label, open_start, has_word, spans):
+        opts = []
+        if i < n:
+            opts.append(("word", None))
+        if open_label is None and i < n:
+            opts += [("open", lab) for lab in codec.labels]
+        if open_label is not None and has_word:
+            opts.append(("close", open_label))
+        if open_label is None and i == n:
+            opts.append(("end", None))
+        for kind, lab in opts:
+            if kind == "word":
+                piece = codec.word_ids(words[i])
+            elif kind == "open":
+                piece = codec.open_ids[lab]
+            elif kind == "close":
+                piece = codec.close_ids[lab]
+            else:
+                piece = [eos]
+            if ids[pos : pos + len(piece)] != piece:
+                continue
+            if kind == "end":
+                rest = ids[pos + 1 :]
+                if all(t in codec.end_ids for t in rest):
+                    return spans
+                continue
+            if kind == "word":
+                found = walk(
+                    pos + len(piece), i + 1, open_label, open_start, open_label is not None, spans
+                )
+            elif kind == "open":
+                found = walk(pos + len(piece), i, lab, i, False, spans)
+            else:
+                found = walk(
+                    pos + len(piece), i, None, 0, False, spans + [TokenSpan(open_start, i, lab)]
+                )
+            if found is not None:
+                return found
+        return None
+
+    return walk(0, 0, None, 0, False, [])
+
+
+class NoiseProcessor:
+    """Random scores, so that decoding explores paths a random tiny model would not take."""
+
+    def __init__(self, seed: int, scale: float):
+        import torch
+
+        self.gen = torch.Generator().manual_seed(seed)
+        self.scale = scale
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        noise = torch.randn(scores.shape, generator=self.gen) * self.scale
+        return scores + noise.to(scores.device, scores.dtype)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(["mt5", "causal_lm"]),
+    added=st.booleans(),
+    labels=st.lists(st.sampled_from(LABELS), unique=True, max_size=3),
+    sentences=st.lists(sentence_st, min_size=1, max_size=3),
+    num_beams=st.sampled_from([1, 4]),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([0.0, 3.0, 30.0]),
+)
+def test_constrained_output_is_a_tagging_of_the_input(
+    codecs, kind, added, labels, sentences, num_beams, seed, scale
+):
+    """Every constrained output parses back to exactly the input words with well-nested
+    tags, and is the canonical target of its own spans."""
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    codec = _codec(codecs, kind, added, labels)
+    automata = [codec.automaton(words) for words in sentences]
+    processors = [NoiseProcessor(seed, scale)] if scale else []
+    processors.append(ConstrainedLogitsProcessor(automata, num_beams, codec.end_ids))
+    outputs = codec.model.generate(
+        [codec.input_ids(w) for w in sentences],
+        max_new_tokens=codec.max_new_tokens(sentences),
+        num_beams=num_beams,
+        logits_processor=processors,
+    )
+    assert len(outputs) == len(sentences)
+    for words, aut, ids in zip(sentences, automata, outputs):
+        parse = aut.parse(ids)  # strict: raises if rejected or incomplete
+        assert parse.complete
+        reference = _reference_spans(codec, words, ids)
+        assert reference is not None, (words, ids)
+        assert parse.spans == reference
+        check_spans(parse.spans, len(words))
+        assert all(s.label in labels for s in parse.spans)
+        # the codec reads the same tagging back, and it is the canonical target
+        text = encode_inline(words, parse.spans, codec.label_map)
+        assert decode_inline(text, words, codec.label_map) == parse.spans
+        end = ids.index(codec.model.eos_id) + 1
+        assert ids[:end] == codec.target(words, parse.spans)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(["mt5", "causal_lm"]),
+    added=st.booleans(),
+    words=sentence_st,
+    data=st.data(),
+)
+def test_targets_are_accepted_and_parse_back(codecs, kind, added, words, data):
+    """Codec and automaton agree: the target of any tagging is accepted and reads back."""
+    codec = _codec(codecs, kind, added, LABELS)
+    n = len(words)
+    cuts = sorted(data.draw(st.sets(st.integers(0, n), max_size=n + 1)) | {0, n})
+    spans = []
+    for a, b in zip(cuts, cuts[1:]):
+        if data.draw(st.booleans()):
+            spans.append(TokenSpan(a, b, data.draw(st.sampled_from(LABELS))))
+    aut = codec.automaton(words)
+    ids = codec.target(words, spans)
+    assert ids == aut.target(spans)
+    assert aut.parse(ids).spans == spans
+    assert _reference_spans(codec, words, ids) == spans
+    assert len(ids) <= codec.max_new_tokens([words])
+
+
+def test_unknown_tag_needs_added_tokens(codecs):
+    """A tag the tokenizer can only write with <unk> is refused with a clear error."""
+    from spacy_xlt.decoding.tagging import TagCodec
+    from spacy_xlt.labels import LabelMap
+
+    model = codecs["mt5", False]
+    with pytest.raises(XLTError, match="XLTE246"):
+        TagCodec(model, ["X"], LabelMap({"X": "東京"}))
+
+
+def test_processor_checks_rows(codecs):
+    import torch
+
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    codec = _codec(codecs, "mt5", True, ["PER"])
+    proc = ConstrainedLogitsProcessor([codec.automaton(["a"])], num_beams=4)
+    with pytest.raises(XLTError, match="XLTE242"):
+        proc(torch.zeros((3, 1), dtype=torch.long), torch.zeros((3, 10)))
+
+
+def test_processor_follows_reordered_beams(codecs):
+    """States are keyed by prefix: swapping rows between steps changes nothing."""
+    import torch
+
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    codec = _codec(codecs, "mt5", True, ["PER"])
+    words = ["Obama", "visited", "Lagos"]
+    aut = codec.automaton(words)
+    vocab = len(codec.model.tokenizer) + 5
+    a = aut.target([TokenSpan(0, 1, "PER")])
+    b = aut.target([])
+    proc = ConstrainedLogitsProcessor([aut], num_beams=2)
+    rows = torch.tensor([[0, a[0]], [0, b[0]]])
+    proc(torch.tensor([[0], [0]]), torch.zeros((2, vocab)))
+    proc(rows, torch.zeros((2, vocab)))
+    swapped = torch.tensor([[0, b[0], b[1]], [0, a[0], a[1]]])
+    out = proc(swapped, torch.zeros((2, vocab)))
+    allowed = [set(torch.nonzero(torch.isfinite(row)).flatten().tolist()) for row in out]
+    assert allowed[0] == set(aut.allowed(aut.run(b[:2])))
+    assert allowed[1] == set(aut.allowed(aut.run(a[:2])))
+
+
+def test_tag_batch_modes(codecs):
+    from spacy_xlt.decoding.tagging import tag_batch
+
+    codec = _codec(codecs, "causal_lm", True, ["PER", "LOC"])
+    batch = [["Amina", "went", "to", "Kano", "."], [], ["東京"]]
+    for beams in (1, 4):
+        res = tag_batch(codec, batch, constrained=True, num_beams=beams)
+        assert res[1].spans == [] and all(not r.truncated for r in res)
+        for words, r in zip(batch, res):
+            check_spans(r.spans, len(words))
+    free = tag_batch(codec, batch, constrained=False, num_beams=1)
+    assert isinstance(free[0].text, str) and free[1].text is None
+    # a budget too small for the tagging: spans so far, flagged as truncated
+    short = tag_batch(codec, batch, constrained=True, max_new_tokens=2)
+    assert short[0].truncated
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(["mt5", "causal_lm"]),
+    added=st.booleans(),
+    labels=st.lists(st.sampled_from(LABELS), unique=True, max_size=4),
+    sentences=st.lists(st.lists(word_st, min_size=1, max_size=12), min_size=1, max_size=4),
+    num_beams=st.sampled_from([1, 2, 4]),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([0.0, 1.0, 3.0, 30.0]),
+)
+def test_constrained_output_is_a_tagging_of_the_input_many(
+    codecs, kind, added, labels, sentences, num_beams, seed, scale
+):
+    """The property above over many more, longer and larger inputs (slow)."""
+    test_constrained_output_is_a_tagging_of_the_input.hypothesis.inner_test(
+        codecs, kind, added, labels, sentences, num_beams, seed, scale
+    )
