@@ -85,6 +85,17 @@ class Errors(metaclass=ErrorsWithCodes):
     E145 = "Link {link} of {record} is out of range: the pair has {n_source} source and {n_target} target tokens."
     E146 = "{what} differ in length: {n_a} vs {n_b} sentences; sentence i of each must be the same pair."
 
+    # statistical aligner (160-179)
+    E160 = "Unknown statistical alignment model {model!r}: expected one of {options}."
+    E161 = "Unknown symmetrization {value!r}: expected one of {options}."
+    E162 = "Invalid {name} {value!r} for the statistical aligner: expected {options}."
+    E163 = "{path}:{line}: not a parallel text line 'source words ||| target words': {text!r}"
+    E164 = "{what} {index} is not valid: {why}. Give (source words, target words) pairs, each side a list of strings."
+    E165 = "Unknown iteration stage {key!r} for the {model} model: expected some of {options}."
+    E166 = "Unknown parameter {key!r} for the {model} model: expected some of {options}."
+    E167 = "The statistical aligner has no trained model to {what}: call align(pairs) or fit(pairs) first, or load one with from_disk(path)."
+    E168 = "{path} is not a saved statistical aligner: {why}."
+
     # embedding encoders and embedding aligners (180-199)
     E180 = "Unknown dtype {dtype!r} for the encoder: expected one of {options}."
     E181 = "Layer {layer} is out of range for {name}: the model has {n_layers} layers, so hidden_states has indices 0..{n_layers} (0 = the embedding output) or -{n_states}..-1."
@@ -128,6 +139,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E292 = "Pair {index} has a source language {src!r} but the component translates from {expected!r}; set source_lang to null to use each pair's own."
     E293 = "The generator returned {got} candidate lists for {n} inputs: expected one list per input, in order."
     E294 = "No training example has gold spans: the T-Projection generator learns from source-language sentences with annotated spans."
+    E295 = "The component {name!r} needs the target language: set target_lang (an ISO 639 code such as \"ha\", or the translator's own code) in its config; the pipeline's language is \"xx\"."
 
     # text-to-text tagger and constrained decoding (240-279)
     E240 = "The automaton for {record} cannot be built: {what} encodes to no token ids. Every word and tag must encode to at least one id."

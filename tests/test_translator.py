@@ -152,4 +152,4 @@ def test_registered_and_bad_settings(tiny_nllb):
     with pytest.raises(XLTError, match="XLTE180"):
         Translator(str(tiny_nllb), dtype="fp8")
     with pytest.raises(XLTError, match="XLTE282"):
-        Translator("/nonexistent/model/folder")
+        Translator("/nonexistent/model/folder").load()

@@ -58,8 +58,6 @@ class Translator:
         nmtscore_compat: bool = False,
         revision: Optional[str] = None,
     ) -> None:
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
         for key, value, low in (
             ("batch_size", batch_size, 1),
             ("max_length", max_length, 2),
@@ -81,19 +79,10 @@ class Translator:
         self.num_beams = num_beams
         self.max_new_tokens = max_new_tokens
         self.nmtscore_compat = bool(nmtscore_compat)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.name, revision=revision)
-            model = AutoModelForSeq2SeqLM.from_pretrained(
-                self.name, torch_dtype=self.torch_dtype, revision=revision
-            )
-        except (OSError, ValueError) as err:
-            raise XLTError(Errors.E282.format(name=self.name, why=err)) from err
-        self.style = detect_style(self.tokenizer) if style == "auto" else style
-        model.eval()
-        self.model = model.to(self.device)
-        pad = self.tokenizer.pad_token_id
-        self._pad_id = int(pad) if pad is not None else 0
-        self._eos_id = self.tokenizer.eos_token_id
+        self.revision = revision
+        self._style = style
+        self._tokenizer = None
+        self._model = None
         #: work done: sequences scored/translated, and the forward/generate calls they took
         self.counts: Dict[str, int] = {
             "scored": 0,
@@ -103,8 +92,52 @@ class Translator:
             "truncated": 0,
         }
 
+    # ------------------------------------------------------------------ loading
+
+    def load(self) -> None:
+        """Load the tokenizer and model (done on first use; the only step that may reach the hub)."""
+        if self._model is not None:
+            return
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self.name, revision=self.revision)
+            model = AutoModelForSeq2SeqLM.from_pretrained(
+                self.name, torch_dtype=self.torch_dtype, revision=self.revision
+            )
+        except (OSError, ValueError) as err:
+            raise XLTError(Errors.E282.format(name=self.name, why=err)) from err
+        self._tokenizer = tokenizer
+        self._style = detect_style(tokenizer) if self._style == "auto" else self._style
+        model.eval()
+        self._model = model.to(self.device)
+        pad = tokenizer.pad_token_id
+        self._pad_id = int(pad) if pad is not None else 0
+        self._eos_id = tokenizer.eos_token_id
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def tokenizer(self):
+        self.load()
+        return self._tokenizer
+
+    @property
+    def model(self):
+        self.load()
+        return self._model
+
+    @property
+    def style(self) -> str:
+        """``nllb``, ``m2m100`` or ``plain``; read from the tokenizer unless set."""
+        if self._style == "auto":
+            self.load()
+        return self._style
+
     def __repr__(self) -> str:
-        return f"Translator({self.name!r}, style={self.style!r}, device={str(self.device)!r}, dtype={self.dtype!r})"
+        return f"Translator({self.name!r}, style={self._style!r}, device={str(self.device)!r}, dtype={self.dtype!r})"
 
     # ------------------------------------------------------------------ languages
 
