@@ -140,6 +140,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E293 = "The generator returned {got} candidate lists for {n} inputs: expected one list per input, in order."
     E294 = "No training example has gold spans: the T-Projection generator learns from source-language sentences with annotated spans."
     E295 = "The component {name!r} needs the target language: set target_lang (an ISO 639 code such as \"ha\", or the translator's own code) in its config; the pipeline's language is \"xx\"."
+    E296 = "--method tprojection needs --generator: a fine-tuned T-Projection generator (a Hugging Face seq2seq folder or name) or a saved pipeline with an xlt_tprojection component."
 
     # text-to-text tagger and constrained decoding (240-279)
     E240 = "The automaton for {record} cannot be built: {what} encodes to no token ids. Every word and tag must encode to at least one id."

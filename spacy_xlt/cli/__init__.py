@@ -5,7 +5,7 @@ Each command lives in its own module and registers itself on ``xlt_cli`` when im
 
 from spacy.cli._util import app
 
-from . import convert, evaluate, pair, visualize  # noqa: F401  (register their commands)
+from . import convert, evaluate, pair, project, sample, translate, visualize  # noqa: F401  (register their commands)
 from ._app import xlt_cli
 
 app.add_typer(xlt_cli, name="xlt")

@@ -19,7 +19,7 @@ from ..errors import Errors, XLTError
 from ._app import xlt_cli
 
 ALIGNER_METHODS = ("statistical", "simalign", "awesome")
-METHODS = ALIGNER_METHODS + ("alignments",)
+METHODS = ALIGNER_METHODS + ("alignments", "tprojection")
 DEFAULT_ENCODERS = {"simalign": "bert-base-multilingual-cased", "awesome": "bert-base-multilingual-cased"}
 
 
@@ -79,6 +79,12 @@ def project_pairs(
 
     if method not in METHODS:
         raise XLTError(Errors.E221.format(method=method, options=", ".join(METHODS)))
+    if method == "tprojection":
+        from .tprojection import project_tprojection
+
+        return project_tprojection(
+            pairs_path, output_path, lang=lang, spans_key=spans_key, save_alignments=save_alignments, **aligner_options
+        )
     settings = {"spans_key": spans_key, "save_alignments": save_alignments}
     if method == "alignments":
         if alignments_path is None:
@@ -104,7 +110,7 @@ def project_pairs(
 
 
 def _method_help() -> str:
-    return "statistical (no download), simalign, awesome, or alignments (with --alignments FILE)"
+    return "statistical (no download), simalign, awesome, alignments (with --alignments FILE), or tprojection (with --generator)"
 
 
 @xlt_cli.command("project")
@@ -124,6 +130,10 @@ def project_cli(
     lang: str = typer.Option("xx", "--lang", help="Target language (spaCy code) of the pipeline"),
     spans_key: Optional[str] = typer.Option(None, "--spans-key", help="Span group to read and write (default: doc.ents)"),
     save_alignments: bool = typer.Option(False, "--save-alignments", help="Keep each pair's alignment on the Doc"),
+    generator: Optional[str] = typer.Option(None, "--generator", help="tprojection: fine-tuned generator (HF folder/name) or a saved pipeline with xlt_tprojection; --model is then the translator (default NLLB-200 600M)"),
+    num_beams: int = typer.Option(16, "--num-beams", help="tprojection: candidate sequences per pair"),
+    tgt_lang: Optional[str] = typer.Option(None, "--tgt-lang", help="tprojection: target language for the translator (ISO 639 or model code; default --lang)"),
+    agglutinative: bool = typer.Option(False, "--agglutinative", help="tprojection: also match candidate words inside target words"),
     gold_path: Optional[Path] = typer.Option(None, "--gold", help="Gold target annotations (.spacy/CoNLL) to score the projection against", exists=True, dir_okay=False),
 ):
     """Project the source spans of parallel pairs onto their target tokens."""
@@ -148,6 +158,11 @@ def project_cli(
                     simalign_method=simalign_method,
                     threshold=threshold,
                     seed=seed,
+                    **(
+                        dict(generator=generator, num_beams=num_beams, target_lang=tgt_lang, agglutinative=agglutinative)
+                        if method == "tprojection"
+                        else {}
+                    ),
                 )
             ),
         )

@@ -1,0 +1,170 @@
+"""``spacy xlt translate`` (resumable) and ``spacy xlt project --method tprojection``."""
+
+import json
+
+import pytest
+import spacy
+from spacy.tokens import Doc, DocBin
+from typer.testing import CliRunner
+
+from spacy_xlt.cli import xlt_cli
+from spacy_xlt.cli.translate import read_sidecar, sidecar_path, translate_docs
+from spacy_xlt.errors import XLTError
+from spacy_xlt.labels import TokenSpan
+from spacy_xlt.pairs import make_pair, read_docs, set_doc_spans, source_words
+from spacy_xlt.testing import detokenize, generate_parallel
+
+runner = CliRunner()
+
+
+def _write_sources(path, n=5):
+    nlp = spacy.blank("en")
+    db = DocBin(store_user_data=True)
+    for ex in generate_parallel(n, "en", "es", seed=2):
+        doc = nlp(detokenize(ex.src_words))
+        db.add(doc)
+    db.add(Doc(nlp.vocab, words=[]))  # an empty doc stays an empty pair
+    db.to_disk(path)
+    return path
+
+
+class Crashing:
+    """Wraps a translator and fails on call ``fail_at`` (fault injection for resume tests)."""
+
+    def __init__(self, inner, fail_at):
+        self.inner, self.fail_at, self.calls = inner, fail_at, 0
+
+    def translate(self, texts, src, tgt):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise RuntimeError("simulated crash")
+        return self.inner.translate(texts, src, tgt)
+
+
+@pytest.fixture(scope="module")
+def translator(tiny_nllb):
+    from spacy_xlt.backends.translator import Translator
+
+    return Translator(str(tiny_nllb), num_beams=1, max_new_tokens=6)
+
+
+def test_translate_resumes_after_a_crash(tmp_path, translator, tiny_nllb):
+    src = _write_sources(tmp_path / "src.spacy")
+    kwargs = dict(model=str(tiny_nllb), src="en", tgt="es", chunk_size=2, progress=False)
+    full = translate_docs(src, tmp_path / "full.spacy", translator=translator, **kwargs)
+    assert full["docs"] == 6 and full["resumed"] == 0 and full["empty"] == 1
+    assert not sidecar_path(tmp_path / "full.spacy").exists()
+
+    out = tmp_path / "out.spacy"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        translate_docs(src, out, translator=Crashing(translator, 2), **kwargs)
+    assert not out.exists()
+    side = sidecar_path(out)
+    # a crash while writing leaves half a line: it is dropped, the batch redone
+    with side.open("a", encoding="utf8") as f:
+        f.write('{"start": 2, "transl')
+    again = translate_docs(src, out, translator=translator, **kwargs)
+    assert (
+        again["resumed"] == 2 and again["translated"] == 4 and again["dropped_partial_lines"] == 1
+    )
+    a = [(d.text, source_words(d)) for d in read_docs(tmp_path / "full.spacy")]
+    b = [(d.text, source_words(d)) for d in read_docs(out)]
+    assert a == b
+    assert b[-1] == ("", [])
+
+
+def test_sidecar_from_another_job_is_an_error(tmp_path, translator, tiny_nllb):
+    src = _write_sources(tmp_path / "src.spacy")
+    out = tmp_path / "out.spacy"
+    side = sidecar_path(out)
+    side.write_text(json.dumps({"job": {"model": "other"}}) + "\n", encoding="utf8")
+    with pytest.raises(XLTError, match="XLTE290"):
+        translate_docs(
+            src,
+            out,
+            model=str(tiny_nllb),
+            src="en",
+            tgt="es",
+            translator=translator,
+            progress=False,
+        )
+    side.write_text(
+        '{"job": {"model": "x"}}\nnot json\n{"start": 0, "translations": []}\n', encoding="utf8"
+    )
+    with pytest.raises(XLTError, match="XLTE291"):
+        read_sidecar(side, {"model": "x"})
+
+
+def test_translate_cli(tmp_path, tiny_nllb):
+    src = _write_sources(tmp_path / "src.spacy", n=2)
+    result = runner.invoke(
+        xlt_cli,
+        [
+            "translate",
+            str(src),
+            str(tmp_path / "out.spacy"),
+            "--model",
+            str(tiny_nllb),
+            "--src",
+            "en",
+            "--tgt",
+            "spa",
+            "--num-beams",
+            "1",
+            "--max-new-tokens",
+            "4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    docs = list(read_docs(tmp_path / "out.spacy"))
+    assert len(docs) == 3 and all(d.user_data["xlt_source"]["lang"] == "en" for d in docs)
+    bad = runner.invoke(
+        xlt_cli,
+        [
+            "translate",
+            str(src),
+            str(tmp_path / "x.spacy"),
+            "--model",
+            str(tiny_nllb),
+            "--tgt",
+            "bbj",
+        ],
+    )
+    assert bad.exit_code == 1 and "XLTE281" in bad.output
+
+
+def _write_pairs(path):
+    nlp = spacy.blank("es")
+    db = DocBin(store_user_data=True)
+    for ex in generate_parallel(4, "en", "es", seed=4):
+        s = Doc(nlp.vocab, words=ex.src_words)
+        set_doc_spans(s, [TokenSpan(*x) for x in ex.src_spans])
+        t = Doc(nlp.vocab, words=ex.tgt_words)
+        db.add(make_pair(s, t, source_lang="en"))
+    db.to_disk(path)
+    return path
+
+
+def test_project_cli_tprojection(tmp_path, tiny_mt5, tiny_nllb):
+    pairs = _write_pairs(tmp_path / "pairs.spacy")
+    out = tmp_path / "projected.spacy"
+    args = [
+        "project",
+        str(pairs),
+        str(out),
+        "--method",
+        "tprojection",
+        "--model",
+        str(tiny_nllb),
+        "--num-beams",
+        "2",
+        "--lang",
+        "es",
+    ]
+    missing = runner.invoke(xlt_cli, args)
+    assert missing.exit_code == 1 and "XLTE296" in missing.output
+    result = runner.invoke(xlt_cli, args + ["--generator", str(tiny_mt5)])
+    assert result.exit_code == 0, result.output
+    assert "source spans" in result.output
+    docs = list(read_docs(out))
+    assert len(docs) == 4 and all("xlt_projection" in d.user_data for d in docs)
