@@ -1,0 +1,230 @@
+"""xlt_text2text_tagger: config, errors, constrained/unconstrained prediction, training by
+teacher forcing, serialization (to_disk / spacy.load offline, to_bytes)."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.training import Example
+
+from spacy_xlt.errors import XLTError
+from spacy_xlt.labels import TokenSpan, check_spans
+from spacy_xlt.pairs import doc_spans, set_doc_spans
+
+REPO = Path(__file__).resolve().parent.parent
+FACTORY = "xlt_text2text_tagger"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (and the test machines are shared)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location(
+        "make_capitalised", REPO / "examples" / "make_capitalised.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SENTENCES = [
+    ("Amina flew to Lagos with Kofi .", [(0, 1, "PER"), (3, 4, "LOC"), (5, 6, "PER")]),
+    ("the river is long", []),
+    ("Москва и Париж", [(0, 1, "LOC"), (2, 3, "LOC")]),
+    ("東京 <Person> a\\b", [(0, 1, "LOC")]),
+]
+
+
+def _examples(nlp, spans_key=None):
+    out = []
+    for text, spans in SENTENCES:
+        doc = nlp.make_doc(text)
+        ref = doc.copy()
+        set_doc_spans(ref, [TokenSpan(*s) for s in spans], spans_key)
+        out.append(Example(doc, ref))
+    return out
+
+
+def _nlp(path, **config):
+    nlp = spacy.blank("xx")
+    cfg = {"model": {"name": str(path)}, "num_beams": 2}
+    cfg.update(config)
+    nlp.add_pipe(FACTORY, config=cfg)
+    return nlp
+
+
+def test_default_config_and_registry():
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe(FACTORY)
+    cfg = nlp.config["components"][FACTORY]
+    assert cfg["model"]["@misc"] == "spacy_xlt.Text2TextModel.v1"
+    assert cfg["model"]["name"] == "bigscience/mt0-xl"
+    assert cfg["constrained"] is True and cfg["num_beams"] == 4
+    assert not pipe.backend.loaded  # nothing is downloaded before initialize
+    with pytest.raises(XLTError, match="XLTE245"):
+        pipe(nlp("Hello there"))
+    # the config string round-trips
+    nlp2 = spacy.blank("en").from_config(nlp.config)
+    assert nlp2.config["components"][FACTORY] == cfg
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("num_beams", 0),
+        ("batch_size", 0),
+        ("max_new_tokens", 0),
+        ("mixed_precision", "fp8"),
+        ("optimizer", "lion"),
+        ("grad_accumulation", 0),
+        ("prompt_template", "no text slot"),
+    ],
+)
+def test_bad_values_rejected(key, value):
+    nlp = spacy.blank("en")
+    with pytest.raises(XLTError, match="XLTE243|XLTE247"):
+        nlp.add_pipe(FACTORY, config={key: value})
+
+
+def test_bad_model_settings_rejected():
+    nlp = spacy.blank("en")
+    with pytest.raises(XLTError, match="XLTE180"):
+        nlp.add_pipe(FACTORY, config={"model": {"dtype": "float8"}})
+    with pytest.raises(XLTError, match="XLTE251"):
+        nlp.add_pipe(FACTORY, config={"model": {"kind": "encoder"}})
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    nlp = _nlp(tmp_path / "nothing-here")
+    with pytest.raises(XLTError, match="XLTE244"):
+        nlp.initialize(lambda: _examples(nlp))
+
+
+@pytest.mark.parametrize("kind", ["mt5", "causal_lm"])
+def test_initialize_predict_constrained(kind, tiny_mt5, tiny_causal_lm):
+    path = tiny_mt5 if kind == "mt5" else tiny_causal_lm
+    nlp = _nlp(path)
+    examples = _examples(nlp)
+    nlp.initialize(lambda: examples)
+    pipe = nlp.get_pipe(FACTORY)
+    assert pipe.labels == ("LOC", "PER")
+    vocab = pipe.backend.tokenizer.get_vocab()
+    assert all(tag in vocab for tag in ("<Location>", "</Location>", "<Person>", "</Person>"))
+    docs = list(nlp.pipe([eg.text for eg in examples] + [""], batch_size=2))
+    assert len(docs[-1]) == 0 and list(docs[-1].ents) == []
+    for doc in docs:
+        check_spans(doc_spans(doc), len(doc))
+        assert {e.label_ for e in doc.ents} <= {"LOC", "PER"}
+    # pipe == __call__
+    single = [nlp(eg.text) for eg in examples]
+    assert [doc_spans(d) for d in single] == [doc_spans(d) for d in docs[:-1]]
+    scores = nlp.evaluate(examples)
+    assert "ents_f" in scores
+
+
+def test_unconstrained_counts_dropped(tiny_mt5):
+    nlp = _nlp(tiny_mt5, constrained=False, num_beams=1, max_new_tokens=20)
+    nlp.initialize(lambda: _examples(nlp))
+    pipe = nlp.get_pipe(FACTORY)
+    docs = list(nlp.pipe(["Amina flew to Lagos .", "the river"]))
+    for doc in docs:
+        out = doc.user_data["xlt_text2text"]
+        assert isinstance(out["text"], str) and isinstance(out["dropped"], list)
+        check_spans(doc_spans(doc), len(doc))
+    assert pipe.stats["sentences"] == 2
+
+
+def test_spans_key_and_labels_from_config(tiny_mt5):
+    nlp = _nlp(tiny_mt5, spans_key="sc", labels=["TARGET"], num_beams=1)
+    nlp.initialize(lambda: [])
+    pipe = nlp.get_pipe(FACTORY)
+    assert pipe.labels == ("TARGET",)
+    assert "<Target>" in pipe.backend.tokenizer.get_vocab()
+    doc = nlp("the food was good")
+    assert "sc" in doc.spans and list(doc.ents) == []
+    check_spans(doc_spans(doc, "sc"), len(doc))
+
+
+def test_no_labels_is_an_error(tiny_mt5):
+    nlp = _nlp(tiny_mt5)
+    with pytest.raises(XLTError, match="XLTE248"):
+        nlp.initialize(lambda: [Example(nlp.make_doc("a b"), nlp.make_doc("a b"))])
+
+
+def test_update_lowers_the_loss_and_rejects_unknown_labels(tiny_mt5):
+    nlp = _nlp(tiny_mt5, learning_rate=3e-3)
+    examples = _examples(nlp)
+    nlp.initialize(lambda: examples)
+    pipe = nlp.get_pipe(FACTORY)
+    first = pipe.update(examples)[FACTORY]
+    for _ in range(15):
+        last = pipe.update(examples)[FACTORY]
+    assert last < first * 0.8
+    bad = nlp.make_doc("Amina left")
+    ref = bad.copy()
+    set_doc_spans(ref, [TokenSpan(0, 1, "ORG")])
+    with pytest.raises(XLTError, match="XLTE250"):
+        pipe.update([Example(bad, ref)])
+
+
+@pytest.mark.parametrize("kind", ["mt5", "causal_lm"])
+def test_to_disk_spacy_load_offline_identical(kind, tiny_mt5, tiny_causal_lm, tmp_path):
+    """A saved pipeline carries weights, tokenizer and tag tokens: the original model folder
+    can be gone, and predictions are identical (after a few training steps)."""
+    src = tiny_mt5 if kind == "mt5" else tiny_causal_lm
+    copy = tmp_path / "model"
+    shutil.copytree(src, copy)
+    nlp = _nlp(copy, learning_rate=3e-3)
+    examples = _examples(nlp)
+    nlp.initialize(lambda: examples)
+    for _ in range(3):
+        nlp.update(examples)
+    texts = [eg.text for eg in examples]
+    before = [doc_spans(d) for d in nlp.pipe(texts)]
+    nlp.to_disk(tmp_path / "pipeline")
+    shutil.rmtree(copy)
+    loaded = spacy.load(tmp_path / "pipeline")
+    pipe = loaded.get_pipe(FACTORY)
+    assert pipe.labels == ("LOC", "PER")
+    assert "<Person>" in pipe.backend.tokenizer.get_added_vocab()
+    assert [doc_spans(d) for d in loaded.pipe(texts)] == before
+    # bytes round trip, into a pipe that was never initialized
+    fresh = spacy.blank("xx")
+    fresh.add_pipe(FACTORY, config={"model": {"name": "not-used"}, "num_beams": 2})
+    fresh.get_pipe(FACTORY).from_bytes(pipe.to_bytes())
+    assert [doc_spans(d) for d in fresh.pipe(texts)] == before
+
+
+def test_to_disk_before_initialize(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe(FACTORY, config={"labels": ["PER"]})
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+    assert loaded.get_pipe(FACTORY).labels == ("PER",)
+    assert not loaded.get_pipe(FACTORY).backend.loaded
+    with pytest.raises(XLTError, match="XLTE249"):
+        loaded.get_pipe(FACTORY).from_disk(tmp_path / "missing")
+
+
+def test_synthetic_task_builder():
+    builder = _builder()
+    assert builder.capitalised_spans(["the", "New", "York", "x", "Ann", "."]) == [
+        TokenSpan(1, 3, "CAP"),
+        TokenSpan(4, 5, "CAP"),
+    ]
+    docs = builder.make_docs(20, seed=0)
+    assert len(docs) == 20
+    for doc in docs:
+        assert doc_spans(doc) == builder.capitalised_spans([t.text for t in doc])
