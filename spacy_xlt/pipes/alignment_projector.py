@@ -20,37 +20,39 @@ from spacy.util import minibatch, registry
 
 from ..errors import Errors, XLTError
 from ..pairs import has_source, set_doc_spans, source_spans, source_words
-from ..projection.alignment import OVERLAPS, POLICIES, project_spans
+from ..projection.alignment import OVERLAPS, POLICIES, project_spans, projection_settings
 from ..ty import Aligner, Alignment
 
 #: Where a projector leaves what it did on each target Doc (for inspection and visualize).
 PROJECTION_KEY = "xlt_projection"
 
 
+def score_spans(examples: Iterable[Example], spans_key: Optional[str] = None, **kwargs) -> Dict[str, float]:
+    """P/R/F of ``doc.ents`` (``spans_key`` None, keys ``ents_*``) or of the span group
+    ``spans_key`` (keys ``spans_<key>_*``), as spaCy's own scorers name them."""
+    if spans_key is None:
+        return Scorer.score_spans(examples, "ents", **kwargs)
+    return Scorer.score_spans(
+        examples, f"spans_{spans_key}", getter=lambda doc, attr: doc.spans.get(spans_key, []), **kwargs
+    )
+
+
 @registry.scorers("spacy_xlt.span_scorer.v1")
-def make_span_scorer(spans_key: Optional[str] = None) -> Callable:
-    """Scores ``doc.ents`` (``spans_key`` null) or the span group ``spans_key``."""
+def make_span_scorer() -> Callable:
+    """The scorer of projectors and taggers; the pipe passes its ``spans_key``."""
+    return score_spans
 
-    def score(examples: Iterable[Example], **kwargs) -> Dict[str, float]:
-        if spans_key is None:
-            return Scorer.score_spans(examples, "ents", **kwargs)
-        return Scorer.score_spans(
-            examples, "spans", getter=lambda doc, attr: doc.spans.get(spans_key, []), **kwargs
-        )
 
-    return score
-
+_SPAN_STEP = projection_settings()
 
 DEFAULT_CONFIG = {
     "aligner": {"@misc": "spacy_xlt.StatisticalAligner.v1"},
     "spans_key": None,
-    "policy": "largest_run",
-    "max_gap": 1,
-    "ignore_punct": True,
-    "overlaps": "trim",
+    # policy, max_gap, ignore_punct, overlaps: the span step's own defaults
+    **projection_settings(),
     "batch_size": 5000,
     "save_alignments": False,
-    "scorer": {"@scorers": "spacy_xlt.span_scorer.v1", "spans_key": None},
+    "scorer": {"@scorers": "spacy_xlt.span_scorer.v1"},
 }
 
 
@@ -102,10 +104,10 @@ class AlignmentProjector(Pipe):
         *,
         name: str = "xlt_alignment_projector",
         spans_key: Optional[str] = None,
-        policy: str = "largest_run",
-        max_gap: int = 1,
-        ignore_punct: bool = True,
-        overlaps: str = "trim",
+        policy: str = _SPAN_STEP["policy"],
+        max_gap: int = _SPAN_STEP["max_gap"],
+        ignore_punct: bool = _SPAN_STEP["ignore_punct"],
+        overlaps: str = _SPAN_STEP["overlaps"],
         batch_size: int = 5000,
         save_alignments: bool = False,
         scorer: Optional[Callable] = None,
@@ -187,8 +189,7 @@ class AlignmentProjector(Pipe):
         self.stats.clear()
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
-        scorer = self.scorer or make_span_scorer(self.spans_key)
-        return scorer(examples, **kwargs)
+        return (self.scorer or score_spans)(examples, spans_key=self.spans_key, **kwargs)
 
     # The pipe's state is its config; the aligner is rebuilt from the config on load.
     def to_bytes(self, *, exclude=tuple()) -> bytes:
