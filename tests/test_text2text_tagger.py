@@ -218,13 +218,33 @@ def test_to_disk_before_initialize(tmp_path):
         loaded.get_pipe(FACTORY).from_disk(tmp_path / "missing")
 
 
-def test_synthetic_task_builder():
+def test_synthetic_task_builder(tmp_path):
     builder = _builder()
     assert builder.capitalised_spans(["the", "New", "York", "x", "Ann", "."]) == [
         TokenSpan(1, 3, "CAP"),
         TokenSpan(4, 5, "CAP"),
     ]
-    docs = builder.make_docs(20, seed=0)
+    docs = builder.make_docs(20, seed=0, langs=["en", "ru"])
     assert len(docs) == 20
     for doc in docs:
         assert doc_spans(doc) == builder.capitalised_spans([t.text for t in doc])
+    builder.write_conll(docs, Path(tmp_path) / "x.conll")
+    from spacy_xlt.corpora import read_tagged
+
+    assert len(read_tagged(Path(tmp_path) / "x.conll")) == 20
+
+
+def test_unknown_labels_ignored_in_training_and_scoring(tiny_mt5):
+    nlp = _nlp(tiny_mt5, labels=["PER"], unknown_labels="ignore", num_beams=1)
+    examples = _examples(nlp)  # has LOC spans too
+    nlp.initialize(lambda: examples)
+    pipe = nlp.get_pipe(FACTORY)
+    assert pipe.labels == ("PER",) and pipe.is_trainable
+    losses = pipe.update(examples)
+    assert losses[FACTORY] > 0
+    # a perfect PER tagging scores 1.0 although the gold also has LOC spans
+    docs = [eg.predicted.copy() for eg in examples]
+    for doc, eg in zip(docs, examples):
+        set_doc_spans(doc, [s for s in doc_spans(eg.reference) if s.label == "PER"])
+    scores = pipe.score([Example(d, eg.reference) for d, eg in zip(docs, examples)])
+    assert scores["ents_f"] == 1.0

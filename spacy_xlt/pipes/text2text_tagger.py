@@ -31,6 +31,9 @@ from ..pairs import doc_spans, set_doc_spans
 #: Where unconstrained predictions leave the generated text and what the parser dropped.
 OUTPUT_KEY = "xlt_text2text"
 MIXED_PRECISION = ("no", "bf16", "fp16")
+#: What to do with gold spans whose label the tagger does not have (CoNLL's MISC, MasakhaNER's
+#: DATE when transferring PER/ORG/LOC): raise, or leave them out of training and scoring.
+UNKNOWN_LABELS = ("error", "ignore")
 OPTIMIZERS = ("adamw", "adafactor")
 #: Version of the saved cfg file.
 CFG_VERSION = 1
@@ -47,6 +50,7 @@ DEFAULT_CONFIG = {
     },
     "labels": [],
     "label_names": {},
+    "unknown_labels": "error",
     "spans_key": None,
     "constrained": True,
     "num_beams": 4,
@@ -78,6 +82,7 @@ def make_text2text_tagger(
     model: Text2TextModel,
     labels: List[str],
     label_names: Dict[str, str],
+    unknown_labels: str,
     spans_key: Optional[str],
     constrained: bool,
     num_beams: int,
@@ -101,6 +106,7 @@ def make_text2text_tagger(
         name=name,
         labels=labels,
         label_names=label_names,
+        unknown_labels=unknown_labels,
         spans_key=spans_key,
         constrained=constrained,
         num_beams=num_beams,
@@ -146,6 +152,7 @@ class Text2TextTagger(Pipe):
         name: str = "xlt_text2text_tagger",
         labels: Sequence[str] = (),
         label_names: Optional[Dict[str, str]] = None,
+        unknown_labels: str = "error",
         spans_key: Optional[str] = None,
         constrained: bool = True,
         num_beams: int = 4,
@@ -181,6 +188,12 @@ class Text2TextTagger(Pipe):
             mixed_precision in MIXED_PRECISION,
             ", ".join(MIXED_PRECISION),
         )
+        _check(
+            "unknown_labels",
+            unknown_labels,
+            unknown_labels in UNKNOWN_LABELS,
+            ", ".join(UNKNOWN_LABELS),
+        )
         _check("optimizer", optimizer, optimizer in OPTIMIZERS, ", ".join(OPTIMIZERS))
         _check(
             "learning_rate",
@@ -196,6 +209,7 @@ class Text2TextTagger(Pipe):
         self._labels: List[str] = list(dict.fromkeys(labels))
         self.label_names = dict(label_names or {})
         self.label_map = LabelMap(self.label_names)
+        self.unknown_labels = unknown_labels
         self.spans_key = spans_key
         self.constrained = bool(constrained)
         self.num_beams = num_beams
@@ -213,6 +227,9 @@ class Text2TextTagger(Pipe):
         self.gradient_checkpointing = gradient_checkpointing
         self.scorer = scorer
         self.codec: Optional[TagCodec] = None
+        # No thinc model: spaCy's training loop then skips finish_update and use_params
+        # (the torch model has its own optimizer) but still logs the loss.
+        self.model = None
         self._optimizer = None
         self._scaler = None
         self._n_updates = 0
@@ -225,6 +242,10 @@ class Text2TextTagger(Pipe):
     @property
     def labels(self):
         return tuple(self._labels)
+
+    @property
+    def is_trainable(self) -> bool:
+        return True
 
     def add_label(self, label: str) -> int:
         if label in self._labels:
@@ -326,11 +347,20 @@ class Text2TextTagger(Pipe):
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
         """P/R/F of the spans (``ents_*``, or ``spans_<key>_*`` for a span group)."""
-        if self.scorer is not None:
-            return self.scorer(examples, spans_key=self.spans_key, **kwargs)
-        if self.spans_key is None:
-            return Scorer.score_spans(examples, "ents", **kwargs)
         key = self.spans_key
+        if self.unknown_labels == "ignore":  # score the tagger's own labels only
+            known = set(self._labels)
+
+            def getter(doc, attr):
+                spans = doc.ents if key is None else doc.spans.get(key, [])
+                return [s for s in spans if s.label_ in known]
+
+            attr = "ents" if key is None else f"spans_{key}"
+            return Scorer.score_spans(examples, attr, getter=getter, **kwargs)
+        if self.scorer is not None:
+            return self.scorer(examples, spans_key=key, **kwargs)
+        if key is None:
+            return Scorer.score_spans(examples, "ents", **kwargs)
         return Scorer.score_spans(
             examples, f"spans_{key}", getter=lambda doc, attr: doc.spans.get(key, []), **kwargs
         )
@@ -377,10 +407,11 @@ class Text2TextTagger(Pipe):
             words = [t.text for t in ref]
             spans = doc_spans(ref, self.spans_key)
             for span in spans:
-                if span.label not in known:
+                if span.label not in known and self.unknown_labels == "error":
                     raise XLTError(
                         Errors.E250.format(index=i, label=span.label, labels=self._labels)
                     )
+            spans = [s for s in spans if s.label in known]
             if not words:
                 continue
             inputs.append(codec.input_ids(words))
