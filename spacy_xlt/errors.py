@@ -136,9 +136,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E289 = "The component {name!r} has no generator yet: call nlp.initialize() (which loads the generator named in the config) before using or training it."
     E290 = "{path}:{line}: the resume file is not from this job: {why}. Remove it (or pass another output path) to start again."
     E291 = "{path}:{line}: unreadable resume record ({why}). The file was written by an interrupted run; remove the broken last line or the whole file."
-    E292 = "Pair {index} has a source language {src!r} but the component translates from {expected!r}; set source_lang to null to use each pair's own."
     E293 = "The generator returned {got} candidate lists for {n} inputs: expected one list per input, in order."
-    E294 = "No training example has gold spans: the T-Projection generator learns from source-language sentences with annotated spans."
     E295 = "The component {name!r} needs the target language: set target_lang (an ISO 639 code such as \"ha\", or the translator's own code) in its config; the pipeline's language is \"xx\"."
     E296 = "--method tprojection needs --generator: a fine-tuned T-Projection generator (a Hugging Face seq2seq folder or name) or a saved pipeline with an xlt_tprojection component."
 

@@ -179,9 +179,6 @@ class Translator:
         kwargs = {"text_target": list(texts)} if target else {"text": list(texts)}
         enc = tok(**kwargs, add_special_tokens=True, truncation=False, verbose=False)
         ids = [list(x) for x in enc["input_ids"]]
-        if target and self.style != "plain":
-            # text_target leaves the tokenizer in target mode in some versions: reset it
-            tok.src_lang = tok.src_lang
         return ids
 
     def _truncate(self, ids: List[int]) -> List[int]:
