@@ -7,7 +7,7 @@ from spacy.training import Example
 
 from spacy_xlt.errors import XLTError
 from spacy_xlt.labels import TokenSpan
-from spacy_xlt.pairs import make_pair, set_doc_spans
+from spacy_xlt.pairs import make_pair, set_doc_spans, source_spans
 from spacy_xlt.pipes.alignment_projector import PROJECTION_KEY
 from spacy_xlt.testing import generate_parallel
 
@@ -99,6 +99,8 @@ def test_projection_writes_valid_spans_and_records(trained):
     for doc in out:
         record = doc.user_data[PROJECTION_KEY]
         assert record["method"] == pipe.name
+        lost = len(record["unaligned"]) + len(record["conflicts"])
+        assert lost + len(doc.ents) == len(source_spans(doc))
         for ent in doc.ents:
             assert 0 <= ent.start < ent.end <= len(doc)
     stats = pipe.stats

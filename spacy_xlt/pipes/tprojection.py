@@ -237,9 +237,10 @@ class TProjectionPipe(TrainablePipe):
             set_doc_spans(doc, result.spans, self.spans_key)
             record = {
                 "method": self.name,
-                "no_candidate": [list(s) for s in result.no_candidate],
-                "conflict": [list(s) for s in result.conflict],
-                "unaligned": [list(s) for s in result.no_candidate + result.conflict],
+                # the keys spacy_xlt.visualize reads: "unaligned" = no surviving candidate,
+                # "conflicts" = its candidates went to other spans or overlapped them
+                "unaligned": [list(s) for s in result.no_candidate],
+                "conflicts": [list(s) for s in result.conflict],
             }
             if self.save_candidates:
                 record["candidates"] = result.candidates
