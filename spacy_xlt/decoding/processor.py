@@ -48,6 +48,8 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         self._prev: Dict[Tuple[int, Tuple[int, ...]], int] = {}
         #: rows seen in a state that allowed nothing (only -inf beams get there)
         self.dead_rows = 0
+        #: decoding steps run (calls)
+        self.steps = 0
 
     def _state(self, b: int, prefix: Tuple[int, ...]) -> int:
         state = self._prev.get((b, prefix[:-1])) if prefix else None
@@ -66,6 +68,7 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             )
         if self.start is None:
             self.start = input_ids.shape[1]
+        self.steps += 1
         generated = input_ids[:, self.start :].tolist()
         current: Dict[Tuple[int, Tuple[int, ...]], int] = {}
         row_index: List[int] = []
