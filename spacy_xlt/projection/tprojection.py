@@ -204,19 +204,19 @@ class DirectScorer:
     def probabilities(self, requests: Sequence[Tuple[str, str, str, str]]) -> Dict[tuple, float]:
         """P(b | a) for each (a, b, a_lang, b_lang); misses go to the scorer in batches."""
         result: Dict[tuple, float] = {}
-        missing: Dict[Tuple[str, str], List[Tuple[str, str]]] = {}
+        # (a_lang, b_lang) -> the distinct (a, b) still to compute, in first-seen order
+        missing: Dict[Tuple[str, str], Dict[Tuple[str, str], None]] = {}
         for key in requests:
             self.counts["requested"] += 1
             if key in result:
                 continue
             value = self._get(key)
             if value is None:
-                group = missing.setdefault((key[2], key[3]), [])
-                if (key[0], key[1]) not in group:
-                    group.append((key[0], key[1]))
+                missing.setdefault((key[2], key[3]), {})[(key[0], key[1])] = None
             else:
                 result[key] = value
-        for (a_lang, b_lang), pairs in missing.items():
+        for (a_lang, b_lang), group in missing.items():
+            pairs = list(group)
             values = self.scorer.score([p[0] for p in pairs], [p[1] for p in pairs], a_lang, b_lang)
             values = list(values)
             if len(values) != len(pairs):
