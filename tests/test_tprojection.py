@@ -292,3 +292,20 @@ def test_invalid_settings():
         TProjection(TableGenerator({}), TableScorer({}), num_beams=0)
     with pytest.raises(XLTError, match="XLTE283"):
         TProjection(TableGenerator({}), TableScorer({}), num_beams=2, num_return_sequences=3)
+
+
+def test_project_overlapping_candidates_across_labels():
+    src = "Kado Group met Kado .".split()
+    tgt = "Kado Group conoció a Kado .".split()
+    spans = [T(0, 2, "ORG"), T(3, 4, "LOC")]
+    projector, _ = _projector(
+        {
+            tprojection_input(tgt, spans): [
+                "<Organization>Kado Group</Organization><Location>Kado</Location>"
+            ]
+        },
+        {("Kado Group", "Kado Group"): 0.8, ("Kado", "Kado"): 0.9},
+    )
+    [result] = projector.project([Item(src, spans, tgt, "en", "es")])
+    # "Kado" also occurs inside "Kado Group": the location takes the other occurrence
+    assert result.spans == [T(0, 2, "ORG"), T(4, 5, "LOC")]
