@@ -182,7 +182,7 @@ def test_update_lowers_the_loss_and_rejects_unknown_labels(tiny_mt5):
 @pytest.mark.parametrize(
     "settings",
     [
-        {"grad_accumulation": 2, "warmup_steps": 4},
+        {"grad_accumulation": 2, "warmup_steps": 4, "decay_steps": 10},
         {"mixed_precision": "bf16", "gradient_checkpointing": True},
         {"optimizer": "adafactor"},
     ],
@@ -205,6 +205,8 @@ def test_training_settings(tiny_causal_lm, settings):
     assert not torch.equal(start, weights.detach())
     if "warmup_steps" in settings:
         assert pipe._optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 4)
+        lrs = [pipe.lr_at(step) for step in (2, 4, 9, 14, 30)]
+        assert lrs == pytest.approx([1.5e-3, 3e-3, 1.5e-3, 0.0, 0.0])
     assert not pipe.backend.model.training  # back in eval mode for prediction
     doc = nlp("Amina flew to Lagos")
     check_spans(doc_spans(doc), len(doc))

@@ -62,6 +62,7 @@ DEFAULT_CONFIG = {
     "learning_rate": 7e-5,
     "weight_decay": 0.0,
     "warmup_steps": 0,
+    "decay_steps": 0,
     "grad_accumulation": 1,
     "max_grad_norm": 1.0,
     "mixed_precision": "no",
@@ -94,6 +95,7 @@ def make_text2text_tagger(
     learning_rate: float,
     weight_decay: float,
     warmup_steps: int,
+    decay_steps: int,
     grad_accumulation: int,
     max_grad_norm: Optional[float],
     mixed_precision: str,
@@ -118,6 +120,7 @@ def make_text2text_tagger(
         learning_rate=learning_rate,
         weight_decay=weight_decay,
         warmup_steps=warmup_steps,
+        decay_steps=decay_steps,
         grad_accumulation=grad_accumulation,
         max_grad_norm=max_grad_norm,
         mixed_precision=mixed_precision,
@@ -164,6 +167,7 @@ class Text2TextTagger(Pipe):
         learning_rate: float = 7e-5,
         weight_decay: float = 0.0,
         warmup_steps: int = 0,
+        decay_steps: int = 0,
         grad_accumulation: int = 1,
         max_grad_norm: Optional[float] = 1.0,
         mixed_precision: str = "no",
@@ -182,6 +186,7 @@ class Text2TextTagger(Pipe):
             "grad_accumulation", grad_accumulation, _is_int(grad_accumulation, 1), "an integer >= 1"
         )
         _check("warmup_steps", warmup_steps, _is_int(warmup_steps, 0), "an integer >= 0")
+        _check("decay_steps", decay_steps, _is_int(decay_steps, 0), "an integer >= 0")
         _check(
             "mixed_precision",
             mixed_precision,
@@ -221,6 +226,7 @@ class Text2TextTagger(Pipe):
         self.learning_rate = float(learning_rate)
         self.weight_decay = float(weight_decay)
         self.warmup_steps = warmup_steps
+        self.decay_steps = decay_steps
         self.grad_accumulation = grad_accumulation
         self.max_grad_norm = max_grad_norm
         self.mixed_precision = mixed_precision
@@ -461,12 +467,27 @@ class Text2TextTagger(Pipe):
         losses[self.name] += float(loss.detach())
         return losses
 
+    def lr_at(self, step: int) -> float:
+        """Learning rate of optimizer step ``step`` (1-based): linear warm-up over
+        ``warmup_steps``, then constant, or with ``decay_steps`` a cosine decay to 0 over
+        that many steps (the published recipe: 500 warm-up steps, cosine)."""
+        import math
+
+        if self.warmup_steps and step < self.warmup_steps:
+            return self.learning_rate * step / self.warmup_steps
+        if not self.decay_steps:
+            return self.learning_rate
+        done = min(1.0, (step - self.warmup_steps) / self.decay_steps)
+        return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * done))
+
+    def _set_lr(self) -> None:
+        for group in self._optimizer.param_groups:
+            group["lr"] = self.lr_at(self._n_steps)
+
     def _step(self, torch) -> None:
         opt = self._optimizer
         self._n_steps += 1
-        scale = min(1.0, self._n_steps / self.warmup_steps) if self.warmup_steps else 1.0
-        for group in opt.param_groups:
-            group["lr"] = self.learning_rate * scale
+        self._set_lr()
         if self._scaler is not None:
             self._scaler.unscale_(opt)
         if self.max_grad_norm:
