@@ -168,3 +168,42 @@ def test_project_cli_tprojection(tmp_path, tiny_mt5, tiny_nllb):
     assert "source spans" in result.output
     docs = list(read_docs(out))
     assert len(docs) == 4 and all("xlt_projection" in d.user_data for d in docs)
+
+
+def test_project_cli_with_a_saved_pipeline(tmp_path, tiny_mt5, tiny_nllb):
+    nlp = spacy.blank("es")
+    nlp.add_pipe(
+        "xlt_tprojection",
+        config={
+            "generator": {
+                "@misc": "spacy_xlt.Seq2SeqGenerator.v1",
+                "name_or_path": str(tiny_mt5),
+                "max_new_tokens": 8,
+            },
+            "translator": {"@misc": "spacy_xlt.Translator.v1", "name_or_path": str(tiny_nllb)},
+            "num_beams": 2,
+        },
+    )
+    nlp.initialize(lambda: [])
+    nlp.to_disk(tmp_path / "pipeline")
+    pairs = _write_pairs(tmp_path / "pairs.spacy")
+    out = tmp_path / "projected.spacy"
+    # the translator comes from the saved config; --num-beams overrides the saved setting
+    args = [
+        "project",
+        str(pairs),
+        str(out),
+        "--method",
+        "tprojection",
+        "--generator",
+        str(tmp_path / "pipeline"),
+        "--num-beams",
+        "2",
+        "--lang",
+        "es",
+        "--save-alignments",
+    ]
+    result = runner.invoke(xlt_cli, args)
+    assert result.exit_code == 0, result.output
+    docs = list(read_docs(out))
+    assert len(docs) == 4 and all("candidates" in d.user_data["xlt_projection"] for d in docs)
