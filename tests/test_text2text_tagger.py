@@ -321,3 +321,23 @@ def test_spacy_train_example_config_learns_synthetic_task(tiny_mt5, tmp_path):
     again = spacy.load(tmp_path / "again")
     docs = [spacy.tokens.Doc(again.vocab, words=w) for w in words]
     assert [doc_spans(d) for d in again.pipe(docs)] == before
+
+
+def test_generate_batches_follow_the_component_batch_size(tiny_mt5):
+    """nlp.pipe's batch_size widens the length-sorted window; generate() gets batch_size."""
+    nlp = _nlp(tiny_mt5, num_beams=1, batch_size=3)
+    nlp.initialize(lambda: _examples(nlp))
+    pipe = nlp.get_pipe(FACTORY)
+    sizes = []
+    predict = pipe.predict
+
+    def counting(docs):
+        sizes.append([len(d) for d in docs])
+        return predict(docs)
+
+    pipe.predict = counting
+    texts = ["a b c d e", "a", "a b c", "a b", "a b c d", "a b c d e f g", "x y"]
+    docs = list(nlp.pipe(texts, batch_size=100))
+    assert [d.text for d in docs] == texts  # order kept
+    assert [len(b) for b in sizes] == [3, 3, 1]
+    assert sizes[0] == [1, 2, 2] and sizes[-1] == [7]  # sorted by length

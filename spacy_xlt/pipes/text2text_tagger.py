@@ -317,16 +317,16 @@ class Text2TextTagger(Pipe):
         return next(self.pipe([doc]))
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: Optional[int] = None) -> Iterator[Doc]:
-        size = batch_size or self.batch_size
-        # sort a window of Docs by length so that each generate() batch pads little
-        for window in minibatch(stream, size=size * 8):
-            docs = list(window)
+        """Tag a stream: ``self.batch_size`` sentences per ``generate()`` call, taken from
+        windows of Docs sorted by length (so that a batch pads little); ``batch_size``
+        (what ``nlp.pipe`` passes) only widens the window."""
+        window = max(batch_size or 0, self.batch_size * 8)
+        for chunk_of_stream in minibatch(stream, size=window):
+            docs = list(chunk_of_stream)
             order = sorted(range(len(docs)), key=lambda i: len(docs[i]))
-            for chunk in minibatch(order, size=size):
-                chunk = list(chunk)
-                self.set_annotations(
-                    [docs[i] for i in chunk], self.predict([docs[i] for i in chunk])
-                )
+            for chunk in minibatch(order, size=self.batch_size):
+                batch = [docs[i] for i in chunk]
+                self.set_annotations(batch, self.predict(batch))
             yield from docs
 
     def predict(self, docs: Sequence[Doc]) -> List[TagResult]:
