@@ -374,3 +374,19 @@ def test_constrained_output_is_a_tagging_of_the_input_many(
     test_constrained_output_is_a_tagging_of_the_input.hypothesis.inner_test(
         codecs, kind, added, labels, sentences, num_beams, seed, scale
     )
+
+
+def test_long_input_truncated_encoder_still_tags_every_word(tiny_mt5):
+    """An encoder input cut at max_input_length does not cut the tagging: the automaton
+    copies every word of the sentence."""
+    from spacy_xlt.backends.text2text import Text2TextModel
+    from spacy_xlt.decoding.tagging import TagCodec, tag_batch
+
+    model = Text2TextModel(str(tiny_mt5), max_input_length=8)
+    model.load(local_files_only=True)
+    codec = TagCodec(model, ["PER"])
+    words = (CORPUS_WORDS * 3)[:30]
+    assert len(codec.input_ids(words)) == 8
+    (result,) = tag_batch(codec, [words], constrained=True, num_beams=2)
+    assert not result.truncated
+    check_spans(result.spans, len(words))

@@ -31,7 +31,7 @@ class Text2TextModel:
     ``kind``: ``auto``, ``seq2seq`` (AutoModelForSeq2SeqLM) or ``causal``
     (AutoModelForCausalLM; inputs are prompts, the generated part follows them).
     ``dtype``: float32, float16 or bfloat16 for the weights; ``device``: "cpu", "cuda:N", an
-    int GPU index or -1. ``max_input_length`` truncates encoder inputs and prompts.
+    int GPU index or -1. ``max_input_length`` truncates encoder inputs.
     """
 
     def __init__(
@@ -148,7 +148,11 @@ class Text2TextModel:
         return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])
 
     def encode_input(self, text: str) -> List[int]:
-        """Encoder input or prompt ids: with the tokenizer's special tokens, truncated."""
+        """Encoder input or prompt ids, with the tokenizer's special tokens. Encoder inputs
+        are truncated to ``max_input_length``; prompts are not (cutting the end of a prompt
+        would drop the cue that the continuation follows)."""
+        if not self.is_encoder_decoder:
+            return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
         ids = self.tokenizer(
             text, add_special_tokens=True, truncation=True, max_length=self.max_input_length
         )["input_ids"]
