@@ -21,6 +21,11 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/python -m weasel run all projects/quickstart --force
+	@echo
+	@echo "Projected pairs: projects/quickstart/corpus/projected.spacy; scores: projects/quickstart/metrics/projection.json"
+	@echo "Open projects/quickstart/visualize/pairs.html in a browser to see every pair."
+	@echo "With a pretrained encoder instead of the statistical aligner (needs the model or a local folder):"
+	@echo "  $(BIN)/python -m weasel run all projects/quickstart --vars.method simalign --vars.encoder bert-base-multilingual-cased"
 
 test: install
 	$(BIN)/python -m pytest -q

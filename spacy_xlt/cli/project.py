@@ -183,7 +183,7 @@ def print_counts(counts: dict) -> None:
         ("pairs", counts["pairs"]),
         ("source spans", n),
         ("projected", counts.get("projected", 0)),
-        ("unaligned (no aligned target token)", counts.get("unaligned", 0)),
+        ("unaligned", counts.get("unaligned", 0)),
         ("lost in overlaps", counts.get("conflict", 0)),
         ("seconds", f"{counts['seconds']:.1f}"),
     ]
