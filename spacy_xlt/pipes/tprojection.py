@@ -278,7 +278,10 @@ class TProjectionPipe(TrainablePipe):
     def update(
         self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses=None
     ) -> Dict[str, float]:
-        """One gradient step's worth of generator training on source-language gold."""
+        """One gradient step's worth of generator training on source-language gold.
+
+        ``drop`` is not used: the generator applies its own dropout (mT5: ``dropout_rate``).
+        """
         if losses is None:
             losses = {}
         losses.setdefault(self.name, 0.0)
@@ -300,9 +303,6 @@ class TProjectionPipe(TrainablePipe):
     def finish_update(self, sgd) -> None:
         """Step the generator's own optimizer (``sgd``, spaCy's optimizer, does not apply)."""
         self.generator.step()
-
-    def get_loss(self, examples, scores):  # pragma: no cover - the loss comes from update()
-        raise NotImplementedError
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
         return (self.scorer or score_spans)(examples, spans_key=self.spans_key, **kwargs)
