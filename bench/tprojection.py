@@ -17,8 +17,11 @@ decoding sequences per (source span, candidate occurrence), no cache, with the s
 Sequences scored per pair is the translation-model work (a batch of B sequences is one
 forward pass of B rows).
 
-    python bench/tprojection.py --size tiny --pairs 200
-    python bench/tprojection.py --size medium --pairs 40
+    python bench/tprojection.py --size tiny --pairs 400 --gen-pairs 20 --threads 1
+    python bench/tprojection.py --size medium --pairs 100 --gen-pairs 8 --threads 1
+
+On a shared CPU pass ``--threads 1``: torch's default thread pool, competing with other
+processes, made the same runs 10-40x slower and the timings meaningless.
 """
 
 from __future__ import annotations
