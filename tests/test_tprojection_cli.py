@@ -198,6 +198,13 @@ def test_project_cli_with_a_saved_pipeline(tmp_path, tiny_mt5, tiny_nllb):
     )
     nlp.initialize(lambda: [])
     nlp.to_disk(tmp_path / "pipeline")
+    # saved as trained on a GPU: --device (default cpu) must still load it here
+    cfg = tmp_path / "pipeline" / "config.cfg"
+    cfg.write_text(
+        cfg.read_text(encoding="utf8").replace('device = "cpu"', 'device = "cuda:0"'),
+        encoding="utf8",
+    )
+    assert 'device = "cuda:0"' in cfg.read_text(encoding="utf8")
     pairs = _write_pairs(tmp_path / "pairs.spacy")
     out = tmp_path / "projected.spacy"
     # the translator comes from the saved config; --num-beams overrides the saved setting

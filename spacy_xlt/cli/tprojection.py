@@ -49,12 +49,15 @@ def tprojection_pipeline(
         settings["target_lang"] = target_lang
     path = Path(generator)
     if (path / "config.cfg").exists():
-        base = spacy.load(path)
-        name = next(n for n, p in base.pipeline if p.__class__.__name__ == "TProjectionPipe")
+        # read the saved config first: loading it as saved could ask for a missing GPU
+        saved = spacy.util.load_config(path / "config.cfg", interpolate=True)
+        components = saved["components"]
+        name = next(n for n, c in components.items() if c.get("factory") == "xlt_tprojection")
         if not translator:
-            translator_cfg["name_or_path"] = base.config["components"][name]["translator"][
-                "name_or_path"
-            ]
+            translator_cfg["name_or_path"] = components[name]["translator"]["name_or_path"]
+        # --device / --dtype apply to the saved generator too (a pipeline trained on a GPU
+        # must load on a CPU-only machine)
+        settings["generator"] = {"device": device, "dtype": dtype}
         nlp = spacy.load(path, config={"components": {name: settings}})
         return nlp, nlp.get_pipe(name)
     nlp = util.blank(lang)
