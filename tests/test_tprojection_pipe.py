@@ -189,3 +189,35 @@ def test_pair_corpus_keeps_the_source_side(tmp_path):
     examples = list(reader(nlp))
     assert len(examples) == 3
     assert all(eg.predicted._.xlt_source is not None and not eg.predicted.ents for eg in examples)
+
+
+def test_bad_settings_are_rejected(tiny_mt5, tiny_nllb):
+    for key, value in (("num_beams", 0), ("batch_size", 0)):
+        with pytest.raises(XLTError, match="XLTE283"):
+            spacy.blank("es").add_pipe(
+                "xlt_tprojection", config=_config(tiny_mt5, tiny_nllb, **{key: value})
+            )
+    bad_gen = _config(tiny_mt5, tiny_nllb)
+    bad_gen["generator"]["optimizer"] = "sgd"
+    with pytest.raises(XLTError, match="XLTE283"):
+        spacy.blank("es").add_pipe("xlt_tprojection", config=bad_gen)
+    with pytest.raises(XLTError, match="XLTE288"):
+        from spacy_xlt.backends.generator import Seq2SeqGenerator
+
+        Seq2SeqGenerator("/nonexistent/generator").load()
+
+
+def test_config_string_equals_add_pipe_config(tiny_mt5, tiny_nllb):
+    from spacy.util import registry
+
+    nlp = spacy.blank("es")
+    nlp.add_pipe("xlt_tprojection", config=_config(tiny_mt5, tiny_nllb))
+    reloaded = spacy.util.load_model_from_config(nlp.config.copy(), auto_fill=True)
+    assert (
+        reloaded.config["components"]["xlt_tprojection"]
+        == nlp.config["components"]["xlt_tprojection"]
+    )
+    made = registry.resolve(
+        {"g": {"@misc": "spacy_xlt.Seq2SeqGenerator.v1", "name_or_path": str(tiny_mt5)}}
+    )["g"]
+    assert not made.loaded and made.optimizer_name == "adafactor"
