@@ -86,8 +86,12 @@ def main(argv=None) -> int:
     from spacy_xlt.backends.generator import Seq2SeqGenerator
     from spacy_xlt.backends.translator import Translator
     from spacy_xlt.labels import DEFAULT_LABEL_NAMES, TokenSpan
-    from spacy_xlt.markup import tprojection_input
-    from spacy_xlt.projection.tprojection import Item, TProjection, collect_candidates
+    from spacy_xlt.projection.tprojection import (
+        Item,
+        TProjection,
+        collect_candidates,
+        generator_input,
+    )
     from spacy_xlt.testing import TableGenerator, generate_parallel, get_tiny_model
 
     if args.threads:
@@ -103,7 +107,9 @@ def main(argv=None) -> int:
         spans = [TokenSpan(*s) for s in ex.src_spans]
         items.append(Item(ex.src_words, spans, ex.tgt_words, "en", "es"))
         if spans:
-            table[tprojection_input(ex.tgt_words, spans)] = beam_outputs(ex, args.beams, rng, names)
+            table[generator_input(ex.src_words, spans, ex.tgt_words)] = beam_outputs(
+                ex, args.beams, rng, names
+            )
     n_spans = sum(len(it.source_spans) for it in items)
     figures = {
         "size": args.size,
@@ -120,7 +126,9 @@ def main(argv=None) -> int:
     gen.load()
     gen_items = items[: args.gen_pairs or len(items)]
     inputs = [
-        tprojection_input(it.target_words, it.source_spans) for it in gen_items if it.source_spans
+        generator_input(it.source_words, it.source_spans, it.target_words)
+        for it in gen_items
+        if it.source_spans
     ]
     t = time.perf_counter()
     gen.generate(inputs, num_beams=args.beams)
@@ -148,7 +156,7 @@ def main(argv=None) -> int:
         if not it.source_spans:
             continue
         cands = collect_candidates(
-            table[tprojection_input(it.target_words, it.source_spans)],
+            table[generator_input(it.source_words, it.source_spans, it.target_words)],
             list(it.target_words),
             [s.label for s in it.source_spans],
         )

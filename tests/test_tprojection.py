@@ -309,3 +309,18 @@ def test_project_overlapping_candidates_across_labels():
     [result] = projector.project([Item(src, spans, tgt, "en", "es")])
     # "Kado" also occurs inside "Kado Group": the location takes the other occurrence
     assert result.spans == [T(0, 2, "ORG"), T(4, 5, "LOC")]
+
+
+def test_generator_input_when_the_source_is_longer_than_the_target():
+    from spacy_xlt.projection.tprojection import generator_input
+
+    src = "In the end , Amina left for Kado .".split()
+    tgt = "Amina fue a Kado .".split()
+    spans = [T(7, 8, "LOC"), T(4, 5, "PER")]
+    text = generator_input(src, spans, tgt)
+    assert text == "Amina fue a Kado . <Person>[None]</Person><Location>[None]</Location>"
+    projector, _ = _projector({text: ["<Person>Amina</Person><Location>Kado</Location>"]}, {})
+    [result] = projector.project([Item(src, spans, tgt, "en", "es")])
+    assert result.spans == [T(0, 1, "PER"), T(3, 4, "LOC")]
+    with pytest.raises(XLTError, match="XLTE006"):
+        generator_input(["a"], [T(0, 2, "PER")], ["b", "c"])

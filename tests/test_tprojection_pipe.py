@@ -221,3 +221,14 @@ def test_config_string_equals_add_pipe_config(tiny_mt5, tiny_nllb):
         {"g": {"@misc": "spacy_xlt.Seq2SeqGenerator.v1", "name_or_path": str(tiny_mt5)}}
     )["g"]
     assert not made.loaded and made.optimizer_name == "adafactor"
+
+
+def test_empty_target_and_no_spans(trained):
+    nlp, pipe, _ = trained
+    src = set_doc_spans(Doc(nlp.vocab, words=["Amina", "left"]), [TokenSpan(0, 1, "PER")])
+    empty = nlp(make_pair(src, Doc(nlp.vocab, words=[]), source_lang="en"))
+    assert len(empty) == 0 and not empty.ents
+    assert empty.user_data[PROJECTION_KEY]["unaligned"] == [[0, 1, "PER"]]
+    plain = Doc(nlp.vocab, words=["Nadie", "salió"])
+    none = nlp(make_pair(Doc(nlp.vocab, words=["Nobody", "left"]), plain, source_lang="en"))
+    assert not none.ents and none.user_data[PROJECTION_KEY]["unaligned"] == []

@@ -352,6 +352,21 @@ def _hungarian(ordered: Sequence[Sequence[Tuple[Candidate, float]]]) -> Assignme
 # --- the method ---------------------------------------------------------------------------
 
 
+def generator_input(
+    source_words: Sequence[str],
+    source_spans: Sequence[TokenSpan],
+    target_words: Sequence[str],
+    label_map: Optional[LabelMap] = None,
+    record: str = "the pair",
+) -> str:
+    """The generator's inference input: the *target* words, then one placeholder per
+    *source* span in source order (``tprojection_input``'s format; the spans are checked
+    against the source words, which may be more than the target has)."""
+    source_form = tprojection_input(list(source_words), source_spans, label_map, record)
+    placeholders = source_form[len(" ".join(source_words)) + 1 :]
+    return " ".join(target_words) + " " + placeholders
+
+
 class Item(NamedTuple):
     """One pair to project: source words and spans, target words, and the languages."""
 
@@ -434,7 +449,9 @@ class TProjection:
             spans = check_spans(item.source_spans, len(item.source_words), record)
             if spans:
                 inputs.append(
-                    tprojection_input(list(item.target_words), spans, self.label_map, record)
+                    generator_input(
+                        item.source_words, spans, item.target_words, self.label_map, record
+                    )
                 )
                 todo.append(k)
         outputs: List[List[str]] = [[] for _ in items]
