@@ -30,6 +30,7 @@ pieces are. ``level="word"`` on either aligner uses averaged word vectors instea
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
@@ -206,8 +207,10 @@ def _check_vectors(vectors: Any, index: int, n_words: int) -> np.ndarray:
     return arr
 
 
-class _EmbeddingAlignerBase:
-    """Embeds both sides of all pairs at once, then extracts an alignment pair by pair."""
+class _EmbeddingAlignerBase(ABC):
+    """Embeds both sides of all pairs at once, then extracts an alignment pair by pair.
+
+    Subclasses say how two sentences' vectors are compared and how links are extracted."""
 
     default_level = "word"
 
@@ -222,11 +225,11 @@ class _EmbeddingAlignerBase:
         self.encoder = encoder
         self.level = level
 
-    def _similarity(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def _similarity(self, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 
-    def _extract(self, sim: np.ndarray) -> Alignment:
-        raise NotImplementedError
+    @abstractmethod
+    def _extract(self, sim: np.ndarray) -> Alignment: ...
 
     def _align_one(self, x, y, x_words: Optional[np.ndarray], y_words: Optional[np.ndarray]) -> Alignment:
         # rows / columns with all-zero vectors: words without pieces, left unaligned
