@@ -520,19 +520,31 @@ def _find_runs(words: _Words, pieces: Sequence[str]) -> List[Tuple[int, int, int
         (2, target, words.compact),
         (3, target.casefold(), words.compact_folded),
     ):
-        if not goal:
-            continue
-        for i in range(n):
-            first = forms[i]
-            if not first or not goal.startswith(first):
-                continue
-            size, j = len(first), i + 1
-            while size < len(goal) and j < n and goal.startswith(forms[j], size):
-                size += len(forms[j])
-                j += 1
-            if size == len(goal):
-                runs.append((i, j, quality))
+        runs.extend((i, j, quality) for i, j in concatenated_runs(goal, forms))
     return runs
+
+
+def concatenated_runs(goal: str, forms: Sequence[str]) -> List[Tuple[int, int]]:
+    """Runs ``(i, j)`` of tokens whose ``forms`` concatenate exactly to ``goal``.
+
+    Runs begin on a token with a non-empty form; used to place model output that split or
+    joined words differently on the input tokens (lenient parsing, T-Projection filtering).
+    """
+    out: List[Tuple[int, int]] = []
+    if not goal:
+        return out
+    n = len(forms)
+    for i in range(n):
+        first = forms[i]
+        if not first or not goal.startswith(first):
+            continue
+        size, j = len(first), i + 1
+        while size < len(goal) and j < n and goal.startswith(forms[j], size):
+            size += len(forms[j])
+            j += 1
+        if size == len(goal):
+            out.append((i, j))
+    return out
 
 
 def parse_lenient(

@@ -31,7 +31,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
 from ..labels import LabelMap, TokenSpan, check_spans
-from ..markup import parse_tprojection_output, tprojection_input
+from ..markup import concatenated_runs, parse_tprojection_output, tprojection_input
 
 #: Match qualities, best first.
 EXACT, NORMALISED, AGGLUTINATIVE = 0, 1, 2
@@ -50,26 +50,6 @@ def _normalise(text: str) -> str:
     return "".join(_strip_punct(text.casefold()).split())
 
 
-def _runs(goal: str, forms: Sequence[str]) -> List[Tuple[int, int]]:
-    """Runs (i, j) of tokens whose forms concatenate to ``goal``; runs begin and end on
-    tokens with a non-empty form (a run never starts or ends with a punctuation-only token)."""
-    out = []
-    if not goal:
-        return out
-    n = len(forms)
-    for i in range(n):
-        first = forms[i]
-        if not first or not goal.startswith(first):
-            continue
-        size, j = len(first), i + 1
-        while size < len(goal) and j < n and goal.startswith(forms[j], size):
-            size += len(forms[j])
-            j += 1
-        if size == len(goal):
-            out.append((i, j))
-    return out
-
-
 def find_occurrences(
     candidate: str,
     tokens: Sequence[str],
@@ -85,10 +65,10 @@ def find_occurrences(
     ``min_affix_chars`` must equal its token). Returns (runs, quality) or ([], None).
     """
     compact = "".join(candidate.split())
-    runs = _runs(compact, ["".join(t.split()) for t in tokens])
+    runs = concatenated_runs(compact, ["".join(t.split()) for t in tokens])
     if runs:
         return runs, EXACT
-    runs = _runs(_normalise(candidate), [_normalise(t) for t in tokens])
+    runs = concatenated_runs(_normalise(candidate), [_normalise(t) for t in tokens])
     if runs:
         return runs, NORMALISED
     if agglutinative:
