@@ -97,7 +97,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E168 = "{path} is not a saved statistical aligner: {why}."
 
     # embedding encoders and embedding aligners (180-199)
-    E180 = "Unknown dtype {dtype!r} for the encoder: expected one of {options}."
+    E180 = "Unknown dtype {dtype!r}: expected one of {options}."
     E181 = "Layer {layer} is out of range for {name}: the model has {n_layers} layers, so hidden_states has indices 0..{n_layers} (0 = the embedding output) or -{n_states}..-1."
     E182 = "{name} has no fast tokenizer ({cls}); mapping pieces to words needs the word_ids() of a fast (Rust) tokenizer. Convert it (e.g. with `tokenizers`) or use a model that ships tokenizer.json."
     E183 = "Sentence {index} ({preview!r}) has {n_pieces} pieces, more than max_length={max_length}. Split the sentence, raise max_length, or set on_long=\"truncate\" (pieces beyond max_length are dropped and their words left unaligned, and counted)."
