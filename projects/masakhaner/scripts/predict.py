@@ -3,7 +3,8 @@
     python scripts/predict.py MODEL --langs hau,ibo --input corpus/target/{lang}/test.spacy \
         --output predictions/zeroshot/{lang}.spacy [--set components.xlt_tagger.constrained=false]
 
-The pipeline is loaded once; the output keeps the gold tokens, so `spacy xlt evaluate` can
+The pipeline is loaded once (once per language where MODEL holds {lang}, e.g.
+training/statistical/{lang}/model-best); the output keeps the gold tokens, so `spacy xlt evaluate` can
 score it against the gold file.
 """
 import argparse
@@ -38,8 +39,10 @@ def main() -> None:
         if not sep:
             raise SystemExit(f"--set needs KEY=VALUE, got {item!r}")
         overrides[key] = parse_value(value)
-    nlp = spacy.load(args.model, config=overrides)
+    nlp = None if "{lang}" in args.model else spacy.load(args.model, config=overrides)
     for lang in [x.strip() for x in args.langs.split(",") if x.strip()]:
+        if "{lang}" in args.model:
+            nlp = spacy.load(args.model.replace("{lang}", lang), config=overrides)
         src = Path(args.input.replace("{lang}", lang))
         dst = Path(args.output.replace("{lang}", lang))
         gold = list(DocBin().from_disk(src).get_docs(nlp.vocab))
