@@ -1,7 +1,9 @@
 """Keep only some span labels (PER/ORG/LOC) in a .spacy file, or in every .spacy file of a
 folder, optionally keeping only the first N documents.
 
-    python scripts/filter_labels.py IN OUT --keep PER,ORG,LOC [--limit N]
+    python scripts/filter_labels.py --keep PER,ORG,LOC IN OUT LIMIT [IN OUT LIMIT ...]
+
+LIMIT 0 keeps every document (several jobs in one process: Python starts once).
 
 The papers train on CoNLL-2003 English without MISC and score MasakhaNER 2.0 without DATE:
 spans of other labels become O. Prints what it dropped.
@@ -37,22 +39,24 @@ def filter_file(src: Path, dst: Path, keep: set, limit: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("input", type=Path)
-    parser.add_argument("output", type=Path)
+    parser.add_argument("jobs", nargs="+", help="IN OUT LIMIT, repeated")
     parser.add_argument("--keep", default="PER,ORG,LOC", help="labels to keep, comma-separated")
-    parser.add_argument("--limit", type=int, default=0, help="first N docs per file (0: all)")
     args = parser.parse_args()
     keep = {label.strip() for label in args.keep.split(",") if label.strip()}
-    if args.input.is_dir():
-        files = sorted(args.input.rglob("*.spacy"))
-        if not files:
-            raise SystemExit(f"no .spacy files under {args.input}")
-        for src in files:
-            filter_file(src, args.output / src.relative_to(args.input), keep, args.limit)
-    elif args.input.is_file():
-        filter_file(args.input, args.output, keep, args.limit)
-    else:
-        raise SystemExit(f"input not found: {args.input}")
+    if len(args.jobs) % 3:
+        raise SystemExit(f"expected IN OUT LIMIT triples, got {len(args.jobs)} arguments")
+    for i in range(0, len(args.jobs), 3):
+        src, dst, limit = Path(args.jobs[i]), Path(args.jobs[i + 1]), int(args.jobs[i + 2])
+        if src.is_dir():
+            files = sorted(src.rglob("*.spacy"))
+            if not files:
+                raise SystemExit(f"no .spacy files under {src}")
+            for path in files:
+                filter_file(path, dst / path.relative_to(src), keep, limit)
+        elif src.is_file():
+            filter_file(src, dst, keep, limit)
+        else:
+            raise SystemExit(f"input not found: {src}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 
 The pipeline is loaded once (once per language where MODEL holds {lang}, e.g.
 training/statistical/{lang}/model-best); the output keeps the gold tokens, so `spacy xlt evaluate` can
-score it against the gold file.
+score it against the gold file. With --metrics, each prediction is scored against its gold
+file by the code of `spacy xlt evaluate` (the same function and the same JSON as
+`spacy xlt evaluate GOLD PRED --output METRICS`), without a new process per language.
 """
 import argparse
 import json
@@ -28,6 +30,7 @@ def main() -> None:
     parser.add_argument("--langs", required=True)
     parser.add_argument("--input", required=True, help="gold .spacy path with {lang}")
     parser.add_argument("--output", required=True, help="output .spacy path with {lang}")
+    parser.add_argument("--metrics", default=None, help="evaluation JSON path with {lang}")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--set", action="append", default=[], help="config override KEY=VALUE")
     args = parser.parse_args()
@@ -52,6 +55,16 @@ def main() -> None:
         DocBin(docs=docs).to_disk(dst)
         n_spans = sum(len(doc.ents) for doc in docs)
         print(f"{lang}: {len(docs)} docs, {n_spans} predicted spans -> {dst}")
+        if args.metrics:
+            from spacy_xlt.cli.evaluate import evaluate_files, print_results
+
+            modes = ("strict", "default")
+            result = evaluate_files(src, dst, modes=modes)
+            print_results(result, modes)
+            out = Path(args.metrics.replace("{lang}", lang))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
+            print(f"{lang}: scores -> {out}")
 
 
 if __name__ == "__main__":
