@@ -18,7 +18,7 @@ from typing import Any, List, Optional, Sequence, Union
 from spacy.util import registry
 
 from ..errors import Errors, XLTError
-from .encoder import resolve_device, resolve_dtype
+from .util import check_min_ints, resolve_device, resolve_dtype
 
 OPTIMIZERS = ("adafactor", "adamw")
 
@@ -39,15 +39,11 @@ class Seq2SeqGenerator:
         learn_rate: float = 1e-4,
         revision: Optional[str] = None,
     ) -> None:
-        for key, value, low in (
+        check_min_ints((
             ("batch_size", batch_size, 1),
             ("max_length", max_length, 2),
             ("max_new_tokens", max_new_tokens, 1),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise XLTError(
-                    Errors.E283.format(name=key, value=value, options=f"an int >= {low}")
-                )
+        ))
         if optimizer not in OPTIMIZERS:
             raise XLTError(
                 Errors.E283.format(name="optimizer", value=optimizer, options=", ".join(OPTIMIZERS))

@@ -25,8 +25,8 @@ import numpy as np
 from spacy.util import registry
 
 from ..errors import Errors, XLTError
-from .encoder import resolve_device, resolve_dtype
 from .langcodes import STYLES, model_code
+from .util import check_min_ints, resolve_device, resolve_dtype
 
 logger = logging.getLogger("spacy_xlt")
 
@@ -58,16 +58,12 @@ class Translator:
         nmtscore_compat: bool = False,
         revision: Optional[str] = None,
     ) -> None:
-        for key, value, low in (
+        check_min_ints((
             ("batch_size", batch_size, 1),
             ("max_length", max_length, 2),
             ("num_beams", num_beams, 1),
             ("max_new_tokens", max_new_tokens, 1),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise XLTError(
-                    Errors.E283.format(name=key, value=value, options=f"an int >= {low}")
-                )
+        ))
         if style != "auto" and style not in STYLES:
             raise XLTError(Errors.E280.format(style=style, options="auto, " + ", ".join(STYLES)))
         self.name = str(name_or_path)

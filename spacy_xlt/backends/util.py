@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Iterable, Tuple, Union
 
 from ..errors import Errors, XLTError
 
@@ -41,3 +41,11 @@ def resolve_device(device: Union[str, int, None]):
         if parsed.type in ("cpu", "cuda", "mps"):
             return parsed
     raise XLTError(Errors.E185.format(device=device))
+
+
+def check_min_ints(settings: Iterable[Tuple[str, object, int]]) -> None:
+    """An error naming the first ``(name, value, low)`` whose value is not an int >= low
+    (booleans are not ints here): the batch sizes and lengths every backend takes."""
+    for name, value, low in settings:
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise XLTError(Errors.E283.format(name=name, value=value, options=f"an int >= {low}"))
