@@ -57,6 +57,7 @@ class Errors(metaclass=ErrorsWithCodes):
     # CLI / IO (080-099)
     E080 = "Cannot infer the format of {path}; pass --format (one of {options})."
     E081 = "Output file {path} exists; pass --overwrite to replace it."
+    E099 = "{option} needs {needs}."
 
     # markup (100-119)
     E100 = "Label {label!r} in {record} has the tag name {name!r}, which cannot be written as a tag: a name must be non-empty, must not start with '/' and must not contain whitespace, '<', '>' or a backslash. Give it another name in the label map (LABEL=Name)."

@@ -10,6 +10,7 @@ from thinc.api import Config
 from typer.testing import CliRunner
 
 from spacy_xlt.cli import xlt_cli
+from spacy_xlt.cli.evaluate import evaluate_files
 from spacy_xlt.errors import XLTError
 from spacy_xlt.labels import TokenSpan
 from spacy_xlt.pairs import doc_spans, make_pair, read_docs, write_pairs
@@ -160,11 +161,17 @@ def test_cli_sample_project_evaluate(tmp_path):
     pairs, gold = load_sample_pairs()
     assert len(list(read_docs(tmp_path / "pairs.spacy"))) == 120
     out = tmp_path / "projected.spacy"
+    metrics = tmp_path / "metrics" / "projection.json"
     result = runner.invoke(
-        xlt_cli, ["project", str(tmp_path / "pairs.spacy"), str(out), "--gold", str(tmp_path / "gold.spacy")]
+        xlt_cli,
+        ["project", str(tmp_path / "pairs.spacy"), str(out), "--gold", str(tmp_path / "gold.spacy"), "--metrics", str(metrics)],
     )
     assert result.exit_code == 0, result.output
     assert "projected" in result.output and "strict IOB2" in result.output
+    # --metrics writes what `spacy xlt evaluate GOLD PRED --output` writes
+    assert json.loads(metrics.read_text(encoding="utf8")) == evaluate_files(tmp_path / "gold.spacy", out)
+    result = runner.invoke(xlt_cli, ["project", str(tmp_path / "pairs.spacy"), str(out), "--metrics", str(metrics)])
+    assert result.exit_code == 1 and "XLTE099" in result.output
     projected = list(read_docs(out))
     assert len(projected) == 120
     for doc in projected:

@@ -129,6 +129,11 @@ def evaluate_cli(
         msg.fail(str(err), exits=1)
     print_results(result, modes)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
-        msg.good(f"Saved scores to {output}")
+        save_results(result, output)
+
+
+def save_results(result: dict, path: Path) -> None:
+    """Write the scores of ``evaluate_files`` as JSON: the file ``--output`` writes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
+    msg.good(f"Saved scores to {path}")

@@ -135,8 +135,11 @@ def project_cli(
     tgt_lang: Optional[str] = typer.Option(None, "--tgt-lang", help="tprojection: target language for the translator (ISO 639 or model code; default --lang)"),
     agglutinative: bool = typer.Option(False, "--agglutinative", help="tprojection: also match candidate words inside target words"),
     gold_path: Optional[Path] = typer.Option(None, "--gold", help="Gold target annotations (.spacy/CoNLL) to score the projection against", exists=True, dir_okay=False),
+    metrics_path: Optional[Path] = typer.Option(None, "--metrics", help="With --gold: write the scores as JSON here (the file of spacy xlt evaluate --output)"),
 ):
     """Project the source spans of parallel pairs onto their target tokens."""
+    if metrics_path is not None and gold_path is None:
+        msg.fail(Errors.E099.format(option="--metrics", needs="--gold"), exits=1)
     try:
         counts = project_pairs(
             pairs_path,
@@ -171,10 +174,12 @@ def project_cli(
     print_counts(counts)
     msg.good(f"Wrote {counts['pairs']} projected pairs to {output_path}")
     if gold_path is not None:
-        from .evaluate import evaluate_files, print_results
+        from .evaluate import evaluate_files, print_results, save_results
 
         result = evaluate_files(gold_path, output_path, lang=lang, spans_key=spans_key)
         print_results(result, ("strict", "default"))
+        if metrics_path is not None:
+            save_results(result, metrics_path)
 
 
 def print_counts(counts: dict) -> None:
