@@ -57,6 +57,21 @@ class Errors(metaclass=ErrorsWithCodes):
     # CLI / IO (080-099)
     E080 = "Cannot infer the format of {path}; pass --format (one of {options})."
     E081 = "Output file {path} exists; pass --overwrite to replace it."
+    # spacy xlt predict / results / subset (082-095)
+    E082 = "--set takes KEY=VALUE with KEY a dotted config path (e.g. components.xlt_tagger.constrained=false); got {item!r}."
+    E083 = "Could not load the pipeline {model!r} (a saved pipeline folder or an installed package): {why}"
+    E084 = "The config overrides {overrides} do not fit the pipeline {model!r}: {why}. Check the --set keys and values against the pipeline's config.cfg."
+    E085 = "{what} {value!r} contains {{lang}}, which only --langs replaces: pass --langs L1,L2 or write the path out."
+    E086 = "With several languages ({langs}) {what} must contain {{lang}}, or every language would write the same file {value!r}."
+    E087 = "{option} lists nothing ({value!r}): give comma-separated values."
+    E088 = "{option} names {item!r} twice."
+    E089 = "Missing evaluation file {path} (method {method!r}, language {lang!r}): it is written by {step}; run that step first."
+    E090 = "{path} is not an evaluation file of `spacy xlt evaluate --output`: {why}."
+    E091 = "Invalid method {item!r} in --methods: expected ID or ID=Display name, where ID names the folder METRICS_DIR/ID."
+    E092 = "--limit must be >= 0 (0 keeps every document), got {limit}."
+    E093 = "No .spacy files under {path}."
+    E094 = "{path} is a folder, so it must be the only INPUT (OUTPUT is then a folder too); got {n} inputs."
+    E095 = "OUTPUT {path} is a folder; with file inputs OUTPUT must be a .spacy file."
     E099 = "{option} needs {needs}."
 
     # markup (100-119)
