@@ -5,7 +5,18 @@ Each command lives in its own module and registers itself on ``xlt_cli`` when im
 
 from spacy.cli._util import app
 
-from . import convert, evaluate, pair, project, sample, translate, visualize  # noqa: F401  (register their commands)
+from . import (  # noqa: F401  (register their commands)
+    convert,
+    evaluate,
+    pair,
+    predict,
+    project,
+    results,
+    sample,
+    subset,
+    translate,
+    visualize,
+)
 from ._app import xlt_cli
 
 app.add_typer(xlt_cli, name="xlt")
