@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import typer
 from wasabi import msg
@@ -155,43 +155,11 @@ def predict_file(nlp, input_path: Path, output_path: Path, spans_key: Optional[s
     }
 
 
-def predict_langs(
-    model: str,
-    input_path: str,
-    output_path: str,
-    *,
-    metrics_path: Optional[str] = None,
-    langs: Optional[Sequence[str]] = None,
-    overrides: Optional[Dict[str, Any]] = None,
-    spans_key: Optional[str] = None,
-) -> Iterator[dict]:
-    """Predict (and with ``metrics_path`` score) each language; yields one dict per job.
-
-    Each dict is :func:`predict_file`'s plus ``lang``, ``model``, and with ``metrics_path``
-    ``metrics`` (the file written) and ``scores`` (the dict of
-    :func:`spacy_xlt.cli.evaluate.evaluate_files`, modes strict and default). Every input is
-    checked before the first pipeline is loaded.
-    """
-    from .evaluate import evaluate_files, save_results
-
-    jobs = plan_jobs(model, input_path, output_path, metrics_path, langs)
+def check_inputs(jobs: Sequence[PredictJob]) -> None:
+    """Every input exists: checked before the first pipeline is loaded."""
     for job in jobs:
         if not job.input.exists():
             raise XLTError(Errors.E021.format(path=job.input))
-    nlp = None
-    loaded = None
-    for job in jobs:
-        if nlp is None or job.model != loaded:
-            nlp = load_pipeline(job.model, overrides)
-            loaded = job.model
-        result = {"lang": job.lang, "model": job.model}
-        result.update(predict_file(nlp, job.input, job.output, spans_key))
-        if job.metrics is not None:
-            scores = evaluate_files(job.input, job.output, spans_key=spans_key, modes=METRICS_MODES)
-            save_results(scores, job.metrics)
-            result["metrics"] = str(job.metrics)
-            result["scores"] = scores
-        yield result
 
 
 @xlt_cli.command("predict")
@@ -233,37 +201,36 @@ def predict_cli(
     """
     from spacy.cli._util import setup_gpu
 
-    from .evaluate import print_results
+    from .evaluate import evaluate_files, print_results, save_results
 
     try:
         lang_list = None if langs is None else comma_list(langs, "--langs")
         config = parse_overrides(overrides)
-        # check every path before the GPU and the pipeline are set up
-        plan_jobs(model, input_path, output_path, metrics_path, lang_list)
+        jobs = plan_jobs(model, input_path, output_path, metrics_path, lang_list)
+        check_inputs(jobs)
     except XLTError as err:
         msg.fail(str(err), exits=1)
     setup_gpu(gpu_id)
-    results = predict_langs(
-        model,
-        input_path,
-        output_path,
-        metrics_path=metrics_path,
-        langs=lang_list,
-        overrides=config,
-        spans_key=spans_key,
-    )
-    n_jobs = 0
-    try:
-        for result in results:
-            n_jobs += 1
-            prefix = f"{result['lang']}: " if result["lang"] is not None else ""
+    nlp = None
+    loaded: Optional[str] = None  # the pipeline is loaded again only where MODEL has {lang}
+    for job in jobs:
+        prefix = "" if job.lang is None else f"{job.lang}: "
+        try:
+            if nlp is None or job.model != loaded:
+                nlp = load_pipeline(job.model, config)
+                loaded = job.model
+            result = predict_file(nlp, job.input, job.output, spans_key)
             msg.good(
                 f"{prefix}{result['n_docs']} docs, {result['n_spans']} predicted spans "
-                f"-> {result['output']}"
+                f"-> {job.output}"
             )
-            if "scores" in result:
-                print_results(result["scores"], METRICS_MODES)
-    except XLTError as err:
-        msg.fail(str(err), exits=1)
-    if n_jobs > 1:
-        msg.info(f"{n_jobs} languages done")
+            if job.metrics is not None:
+                scores = evaluate_files(
+                    job.input, job.output, spans_key=spans_key, modes=METRICS_MODES
+                )
+                print_results(scores, METRICS_MODES)
+                save_results(scores, job.metrics)
+        except XLTError as err:
+            msg.fail(f"{prefix}{err}", exits=1)
+    if len(jobs) > 1:
+        msg.info(f"{len(jobs)} languages done: {', '.join(str(job.lang) for job in jobs)}")
