@@ -2,6 +2,12 @@
 
     python -m spacy_xlt.foreach hau,ibo -- python -m spacy xlt convert data/{lang} corpus/{lang}
 
+``--as NAME`` replaces ``{NAME}`` instead, so loops nest: the outer one below fills
+``{method}`` and leaves ``{lang}`` to the inner one.
+
+    python -m spacy_xlt.foreach statistical,tprojection --as method -- \
+        python -m spacy_xlt.foreach hau,ibo -- python -m spacy train ... corpus/{method}/{lang}.spacy
+
 A command whose first word is ``python`` runs with this interpreter. Stops at the first
 command that fails, with its exit status, naming the language. Imports nothing heavy: a
 project calls it once per step.
@@ -12,24 +18,32 @@ import subprocess
 import sys
 from typing import List, Optional
 
-USAGE = "usage: python -m spacy_xlt.foreach LANG1,LANG2 -- COMMAND ARGS... ({lang} is replaced)"
+USAGE = "usage: python -m spacy_xlt.foreach VALUE1,VALUE2 [--as NAME] -- COMMAND ARGS... ({NAME} is replaced; NAME defaults to lang)"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the command for each language; returns 0, or the exit status of the first failure."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    name = "lang"
+    if len(argv) >= 3 and argv[1] == "--as":
+        name = argv[2]
+        if not name.isidentifier():
+            print(f"--as needs a name like 'method', got {name!r}\n{USAGE}", file=sys.stderr)
+            return 2
+        argv = [argv[0], *argv[3:]]
     if len(argv) < 3 or argv[1] != "--":
         print(USAGE, file=sys.stderr)
         return 2
     langs = [lang.strip() for lang in argv[0].split(",") if lang.strip()]
     if not langs:
-        print(f"no languages in {argv[0]!r}\n{USAGE}", file=sys.stderr)
+        print(f"no values in {argv[0]!r}\n{USAGE}", file=sys.stderr)
         return 2
+    placeholder = "{" + name + "}"
     command = argv[2:]
     if command[0] == "python":
         command[0] = sys.executable
     for lang in langs:
-        args = [arg.replace("{lang}", lang) for arg in command]
+        args = [arg.replace(placeholder, lang) for arg in command]
         print("$", shlex.join(args), flush=True)
         try:
             status = subprocess.call(args)

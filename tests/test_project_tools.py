@@ -553,3 +553,16 @@ def test_foreach_module_exit_status(tmp_path):
     assert proc.returncode == 3, proc.stderr
     assert "failed for bb" in proc.stderr
     assert not (tmp_path / "cc").exists()
+
+
+def test_foreach_as_name_nests(tmp_path):
+    """--as method fills {method} and leaves {lang} to an inner loop (the silver-train step)."""
+    from spacy_xlt.foreach import main
+
+    inner = ["python", "-m", "spacy_xlt.foreach", "aa,bb", "--", "python", "-c", WRITE_LANG,
+             str(tmp_path / "{method}-{lang}.txt"), "{method}/{lang}"]
+    assert main(["m1,m2", "--as", "method", "--", *inner]) == 0
+    for method in ("m1", "m2"):
+        for lang in ("aa", "bb"):
+            assert (tmp_path / f"{method}-{lang}.txt").read_text() == f"{method}/{lang}"
+    assert main(["m1", "--as", "not a name", "--", "python", "-c", "pass"]) == 2
