@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test test-all lint clean
+.PHONY: install demo test test-all smoke lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: install
 
 test-all: install
 	$(BIN)/python -m pytest -q --runslow
+
+# The smoke workflows of projects/masakhaner and projects/ote (tiny models, a slice of the
+# shared data beside the checkout), each in a fresh copy; the tests read their tables back.
+smoke: install
+	$(BIN)/python -m pytest -q --runslow tests/test_projects.py -k smoke
 
 lint: install
 	$(BIN)/ruff check spacy_xlt tests bench projects examples
