@@ -35,8 +35,12 @@ test-all: install
 
 # The smoke workflows of projects/masakhaner and projects/ote (tiny models, a slice of the
 # shared data beside the checkout), each in a fresh copy; the tests read their tables back.
+# Both run at once, one torch thread each: their time goes to starting processes.
 smoke: install
-	$(BIN)/python -m pytest -q --runslow tests/test_projects.py -k smoke
+	@OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --runslow tests/test_projects.py -k masakhaner_smoke & pid=$$!; \
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --runslow tests/test_projects.py -k ote_smoke; ote=$$?; \
+	wait $$pid; masakhaner=$$?; \
+	echo "smoke: masakhaner exit $$masakhaner, ote exit $$ote"; test $$masakhaner -eq 0 -a $$ote -eq 0
 
 lint: install
 	$(BIN)/ruff check spacy_xlt tests bench projects examples
