@@ -101,17 +101,23 @@ if not Doc.has_extension(SOURCE_KEY):
     Doc.set_extension(SOURCE_KEY, getter=_source_getter)
 
 
-def write_pairs(docs: Iterable[Doc], path: Union[str, Path]) -> int:
-    """Write pairs to one ``.spacy`` file; returns the number written."""
-    db = DocBin(store_user_data=True)
-    n = 0
-    for doc in docs:
-        db.add(doc)
-        n += 1
+def write_docs(docs: Iterable[Doc], path: Union[str, Path]) -> int:
+    """Write Docs (pairs or plain) to one ``.spacy`` file; returns the number written.
+
+    User data (a pair's source side) is stored only where some Doc has it: DocBin
+    serialises it with one msgpack call per Doc, which is slow for plain corpora.
+    """
+    docs = list(docs)
+    db = DocBin(docs=docs, store_user_data=any(doc.user_data for doc in docs))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db.to_disk(path)
-    return n
+    return len(docs)
+
+
+def write_pairs(docs: Iterable[Doc], path: Union[str, Path]) -> int:
+    """Write pairs to one ``.spacy`` file; returns the number written."""
+    return write_docs(docs, path)
 
 
 def read_docs(path: Union[str, Path], vocab: Optional[Vocab] = None) -> Iterator[Doc]:

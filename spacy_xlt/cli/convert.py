@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import typer
-from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..corpora import FORMATS, count_spans, detect_format, read_corpus, read_semeval_xml
 from ..errors import Errors, XLTError
 from ..labels import SCHEMES
+from ..pairs import write_docs
 from ._app import xlt_cli
 
 
@@ -39,10 +39,7 @@ def convert_file(
         docs, xml_stats = read_semeval_xml(input_path, lang, spans_key)
     else:
         docs = read_corpus(input_path, fmt=fmt, lang=lang, spans_key=spans_key, scheme=scheme)
-    # user data only where there is some: DocBin serialises it one msgpack call per Doc, slow
-    db = DocBin(docs=docs, store_user_data=any(doc.user_data for doc in docs))
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    db.to_disk(output_path)
+    write_docs(docs, output_path)
     labels = count_spans(docs, spans_key)
     result = {
         "input": str(input_path),

@@ -133,9 +133,10 @@ def predict_file(nlp, input_path: Path, output_path: Path, spans_key: Optional[s
     Returns ``input``, ``output``, ``n_docs``, ``n_spans`` and ``labels`` (predicted spans
     per label, ``doc.ents`` or ``doc.spans[spans_key]``).
     """
-    from spacy.tokens import Doc, DocBin
+    from spacy.tokens import Doc
 
     from ..corpora import count_spans, read_corpus
+    from ..pairs import write_docs
 
     gold = read_corpus(input_path, fmt="spacy", lang=nlp.vocab)
     bare = [
@@ -143,8 +144,7 @@ def predict_file(nlp, input_path: Path, output_path: Path, spans_key: Optional[s
         for doc in gold
     ]
     docs = list(nlp.pipe(bare))
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    DocBin(docs=docs, store_user_data=any(doc.user_data for doc in docs)).to_disk(output_path)
+    write_docs(docs, output_path)
     labels = count_spans(docs, spans_key)
     return {
         "input": str(input_path),

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import typer
-from spacy.tokens import Doc, DocBin, SpanGroup
+from spacy.tokens import Doc, SpanGroup
 from wasabi import msg
 
 from ..errors import Errors, XLTError
+from ..pairs import write_docs
 from ._app import xlt_cli
 from ._util import comma_list
 
@@ -95,13 +96,6 @@ def subset_docs(
     return docs, counts
 
 
-def _write(docs: Sequence[Doc], output_path: Path) -> None:
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    # user data only where there is some: DocBin serialises it one msgpack call per Doc
-    db = DocBin(docs=docs, store_user_data=any(doc.user_data for doc in docs))
-    db.to_disk(output_path)
-
-
 def subset_files(
     input_paths: Sequence[Path],
     output_path: Path,
@@ -135,7 +129,7 @@ def subset_files(
         for path in files:
             out = output_path / path.relative_to(input_dir)
             docs, counts = subset_docs(path, vocab, keep, limit, spans_key)
-            _write(docs, out)
+            write_docs(docs, out)
             counts["output"] = str(out)
             results.append(counts)
         return results
@@ -148,7 +142,7 @@ def subset_files(
         counts["output"] = str(output_path)
         all_docs.extend(docs)
         results.append(counts)
-    _write(all_docs, output_path)
+    write_docs(all_docs, output_path)
     return results
 
 
