@@ -115,7 +115,7 @@ def test_not_copied_from_shared_data(data_dir, records):
         if not path.is_file() or path.suffix in (".md", ".talp"):
             continue
         current = []
-        for line in path.read_text(encoding="utf8").split("\n") + [""]:
+        for line in path.read_text(encoding="utf8", errors="replace").split("\n") + [""]:
             if line.strip():
                 current.append(line.split()[0])
             elif current:
