@@ -1,4 +1,6 @@
-"""Span-level scoring with seqeval: strict IOB2 and the conlleval-like default, and projection F1.
+"""Span-level scoring with seqeval: strict IOB2 and the conlleval-like default, and projection F1
+(of projected pairs against gold target files, or of gold source spans projected through given
+word alignments).
 
 Both modes are seqeval's own; nothing here counts matches itself. ``strict`` is
 ``mode="strict", scheme=IOB2``: only well-formed spans count, so an ``I-`` tag that does not
@@ -15,17 +17,22 @@ seqeval leaves NaN there, are reported as 0 too).
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import Counter
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 from spacy.tokens import Doc
 
+from .corpora import read_corpus, read_tagged
 from .errors import Errors, XLTError
-from .labels import spans_to_tags
+from .labels import TokenSpan, spans_to_tags
 from .pairs import doc_spans, has_source, source_spans
+from .projection.alignment import ProjectionResult, project_spans, projection_settings, read_pharaoh
+from .ty import Alignment
 
 #: Evaluation modes, with the words the CLI prints above their numbers.
 MODES: Dict[str, str] = {
@@ -205,3 +212,178 @@ def evaluate_projection(
     if coverage is not None:
         result["projection"] = coverage
     return result
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def evaluate_files(
+    gold_path: Union[str, Path],
+    pred_path: Union[str, Path],
+    fmt: str = "auto",
+    lang: str = "xx",
+    spans_key: Optional[str] = None,
+    modes: Sequence[str] = ("strict", "default"),
+) -> dict:
+    """Read both corpora and score them in each mode; the dict ``--output`` writes.
+
+    Keys: ``gold``, ``pred``, ``spans_key``, ``n_docs``, one result per mode under the
+    mode's name (see :func:`spacy_xlt.evaluation.evaluate_tags`), and ``projection``
+    where the predicted Docs are parallel pairs.
+    """
+    gold_docs = read_corpus(gold_path, fmt=fmt, lang=lang, spans_key=spans_key)
+    pred_docs = read_corpus(pred_path, fmt=fmt, lang=lang, spans_key=spans_key)
+    gold_tags, pred_tags = docs_to_tags(gold_docs, pred_docs, spans_key)
+    result: Dict[str, object] = {
+        "gold": str(gold_path),
+        "pred": str(pred_path),
+        "spans_key": spans_key,
+        "n_docs": len(gold_docs),
+    }
+    for mode in modes:
+        result[mode] = evaluate_tags(gold_tags, pred_tags, mode)
+    coverage = projection_coverage(pred_docs, spans_key)
+    if coverage is not None:
+        result["projection"] = coverage
+    return result
+
+
+def write_results(result: dict, path: Union[str, Path]) -> Path:
+    """Write the scores of :func:`evaluate_files` as JSON (the file of ``spacy xlt evaluate
+    --output``, which ``spacy xlt results`` reads)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
+    return path
+
+
+# --- projection through given word alignments ---------------------------------------------
+
+
+#: A sentence as words and labelled spans: a Doc, an object with ``.words`` and ``.spans``
+#: (e.g. :class:`spacy_xlt.corpora.ConllSentence`), or a ``(words, spans)`` tuple.
+SentenceLike = Union[Doc, Any, Tuple[Sequence[str], Sequence[TokenSpan]]]
+
+
+def words_and_spans(
+    sentence: SentenceLike, spans_key: Optional[str] = None
+) -> Tuple[List[str], List[TokenSpan]]:
+    """The words and spans of a Doc, a ConllSentence-like object or a ``(words, spans)`` tuple."""
+    if isinstance(sentence, Doc):
+        return [t.text for t in sentence], doc_spans(sentence, spans_key)
+    if hasattr(sentence, "words") and hasattr(sentence, "spans"):
+        return list(sentence.words), [TokenSpan(*s) for s in sentence.spans]
+    words, spans = sentence
+    return list(words), [TokenSpan(*s) for s in spans]
+
+
+def project_corpus(
+    source: Sequence[SentenceLike],
+    target_words: Sequence[Sequence[str]],
+    alignments: Sequence[Alignment],
+    *,
+    spans_key: Optional[str] = None,
+    **project_kwargs: Any,
+) -> List[ProjectionResult]:
+    """:func:`~spacy_xlt.projection.alignment.project_spans` for every sentence pair i."""
+    if len(source) != len(target_words):
+        raise XLTError(
+            Errors.E146.format(
+                what="Source and target sentences", n_a=len(source), n_b=len(target_words)
+            )
+        )
+    if len(source) != len(alignments):
+        raise XLTError(
+            Errors.E146.format(
+                what="Sentence pairs and alignments", n_a=len(source), n_b=len(alignments)
+            )
+        )
+    results = []
+    for i, (src, words, alignment) in enumerate(zip(source, target_words, alignments)):
+        src_words, src_spans = words_and_spans(src, spans_key)
+        results.append(
+            project_spans(
+                src_spans,
+                alignment,
+                words,
+                n_source=len(src_words),
+                record=f"sentence pair {i}",
+                **project_kwargs,
+            )
+        )
+    return results
+
+
+def evaluate_alignment_projection(
+    source: Sequence[SentenceLike],
+    target_gold: Sequence[SentenceLike],
+    alignments: Sequence[Alignment],
+    *,
+    spans_key: Optional[str] = None,
+    modes: Iterable[str] = tuple(MODES),
+    **project_kwargs: Any,
+) -> Dict[str, Any]:
+    """Project the source spans of each pair through its alignment and score against the gold.
+
+    source / target_gold: sentence i of each is pair i (Docs, ConllSentences or
+    ``(words, spans)``); alignments: one list of (source, target) word links per pair.
+    ``project_kwargs`` go to :func:`~spacy_xlt.projection.alignment.project_spans`
+    (``policy``, ``max_gap``, ``ignore_punct``, ``overlaps``).
+
+    Returns ``{mode: evaluate_tags result}`` for each mode (``"strict"``: seqeval strict IOB2;
+    ``"default"``: conlleval-like, what the published projection papers report), plus
+    ``"counts"`` (sentences, source / gold / projected spans, unaligned and conflict source
+    spans) and ``"settings"`` (the projection settings used).
+    """
+    gold = [words_and_spans(s, spans_key) for s in target_gold]
+    results = project_corpus(
+        source, [w for w, _ in gold], alignments, spans_key=spans_key, **project_kwargs
+    )
+    gold_tags = [
+        spans_to_tags(spans, len(words), record=f"gold target {i}")
+        for i, (words, spans) in enumerate(gold)
+    ]
+    pred_tags = [
+        spans_to_tags(r.spans, len(words), record=f"projection {i}")
+        for i, (r, (words, _)) in enumerate(zip(results, gold))
+    ]
+    out: Dict[str, Any] = {mode: evaluate_tags(gold_tags, pred_tags, mode) for mode in modes}
+    out["counts"] = {
+        "sentences": len(results),
+        "source_spans": sum(len(r.details) for r in results),
+        "gold_spans": sum(len(spans) for _, spans in gold),
+        "projected_spans": sum(len(r.spans) for r in results),
+        "unaligned": sum(len(r.unaligned) for r in results),
+        "conflicts": sum(len(r.conflicts) for r in results),
+    }
+    out["settings"] = projection_settings(**project_kwargs)
+    return out
+
+
+def evaluate_alignment_files(
+    source_path: Union[str, Path],
+    target_path: Union[str, Path],
+    alignments_path: Union[str, Path],
+    *,
+    reverse: bool = False,
+    modes: Iterable[str] = tuple(MODES),
+    **project_kwargs: Any,
+) -> Dict[str, Any]:
+    """:func:`evaluate_alignment_projection` on files: a source CoNLL file with gold spans, a
+    gold target CoNLL file or manual-projection TSV, and a Pharaoh file (line i aligns
+    sentence i of both; ``reverse=True`` for a target-to-source file)."""
+    source = read_tagged(source_path)
+    target = read_tagged(target_path)
+    if len(source) != len(target):
+        raise XLTError(
+            Errors.E146.format(
+                what=f"{source_path} and {target_path}", n_a=len(source), n_b=len(target)
+            )
+        )
+    alignments = read_pharaoh(
+        alignments_path,
+        [len(s.words) for s in source],
+        [len(t.words) for t in target],
+        reverse=reverse,
+    )
+    return evaluate_alignment_projection(source, target, alignments, modes=modes, **project_kwargs)

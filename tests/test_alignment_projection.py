@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spacy_xlt.errors import XLTError
+from spacy_xlt.evaluation import evaluate_alignment_files, evaluate_alignment_projection
 from spacy_xlt.labels import TokenSpan
 from spacy_xlt.projection.alignment import (
     CONFLICT,
@@ -17,7 +18,6 @@ from spacy_xlt.projection.alignment import (
     read_pharaoh,
     write_pharaoh,
 )
-from spacy_xlt.projection.evaluate import evaluate_alignment_projection, main
 
 T = "TARGET"
 
@@ -315,16 +315,15 @@ def test_evaluate_alignment_projection_length_mismatch():
         evaluate_alignment_projection([(["a"], [])], [(["b"], [])], [])
 
 
-def test_evaluate_module_main(tmp_path, capsys):
+def test_evaluate_alignment_files(tmp_path):
     (tmp_path / "src.conll").write_text("Good O\nsoup B-TARGET\n\nNice O\nstaff B-TARGET\n")
     (tmp_path / "tgt.tsv").write_text(
         "Buena\tO\t-\nsopa\tB-TARGET\tHighQuality\n\nPersonal\tB-TARGET\tHighQuality\namable\tO\t-\n"
     )
     (tmp_path / "a.pharaoh").write_text("0-0 1-1\n0-1 1-0\n")
-    args = ["--source", str(tmp_path / "src.conll"), "--target", str(tmp_path / "tgt.tsv")]
-    assert main(args + ["--alignments", str(tmp_path / "a.pharaoh")]) == 0
-    out = capsys.readouterr().out
-    assert "F1 100.00" in out and "unaligned: 0" in out
+    files = (tmp_path / "src.conll", tmp_path / "tgt.tsv")
+    result = evaluate_alignment_files(*files, tmp_path / "a.pharaoh")
+    assert result["default"]["micro"]["f"] == 1.0 and result["counts"]["unaligned"] == 0
     (tmp_path / "bad.pharaoh").write_text("0-0 1-1\n0-5\n")
-    assert main(args + ["--alignments", str(tmp_path / "bad.pharaoh")]) == 1
-    assert "bad.pharaoh:2" in capsys.readouterr().err
+    with pytest.raises(XLTError, match="bad.pharaoh:2"):
+        evaluate_alignment_files(*files, tmp_path / "bad.pharaoh")

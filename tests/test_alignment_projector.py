@@ -10,8 +10,8 @@ from thinc.api import Config
 from typer.testing import CliRunner
 
 from spacy_xlt.cli import xlt_cli
-from spacy_xlt.cli.evaluate import evaluate_files
 from spacy_xlt.errors import XLTError
+from spacy_xlt.evaluation import evaluate_files
 from spacy_xlt.labels import TokenSpan
 from spacy_xlt.pairs import doc_spans, make_pair, read_docs, write_pairs
 from spacy_xlt.pipes.alignment_projector import PROJECTION_KEY, AlignmentProjector

@@ -118,7 +118,7 @@ def test_predict_writes_gold_tokens_and_predicted_ents(tmp_path, gold, model):
 
 
 def test_predict_metrics_equal_evaluate_files(tmp_path, gold, model):
-    from spacy_xlt.cli.evaluate import evaluate_files
+    from spacy_xlt.evaluation import evaluate_files
 
     out, metrics = tmp_path / "pred.spacy", tmp_path / "metrics" / "m.json"
     result = invoke("predict", model, gold, out, "--metrics", metrics)

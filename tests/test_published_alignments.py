@@ -9,7 +9,7 @@ is absent.
 
 import pytest
 
-from spacy_xlt.projection.evaluate import evaluate_alignment_files
+from spacy_xlt.evaluation import evaluate_alignment_files
 
 TARGET_GOLD = {
     "es": "ote/manual_projections/en2es/DeepL.Iker.test.tsv",

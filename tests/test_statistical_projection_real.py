@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from spacy_xlt.corpora import read_tagged
-from spacy_xlt.projection.evaluate import evaluate_alignment_projection
+from spacy_xlt.evaluation import evaluate_alignment_projection
 from spacy_xlt.projection.statistical import StatisticalAligner
 
 OTE_TARGETS = {"es": "en2es/DeepL.Iker", "fr": "en2fr/Nayla.DeepL"}

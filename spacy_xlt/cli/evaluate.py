@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 import typer
 from wasabi import msg
@@ -13,42 +12,6 @@ from ..errors import Errors, XLTError
 from ._app import xlt_cli
 
 MODE_CHOICES = ("strict", "default", "both")
-
-
-def evaluate_files(
-    gold_path: Path,
-    pred_path: Path,
-    fmt: str = "auto",
-    lang: str = "xx",
-    spans_key: Optional[str] = None,
-    modes: Sequence[str] = ("strict", "default"),
-) -> dict:
-    """Read both corpora and score them in each mode; the dict ``--output`` writes.
-
-    Keys: ``gold``, ``pred``, ``spans_key``, ``n_docs``, one result per mode under the
-    mode's name (see :func:`spacy_xlt.evaluation.evaluate_tags`), and ``projection``
-    where the predicted Docs are parallel pairs.
-    """
-    # imported here: seqeval (scikit-learn) is slow to import, and every `spacy` command
-    # imports this module through the CLI entry point
-    from ..corpora import read_corpus
-    from ..evaluation import docs_to_tags, evaluate_tags, projection_coverage
-
-    gold_docs = read_corpus(gold_path, fmt=fmt, lang=lang, spans_key=spans_key)
-    pred_docs = read_corpus(pred_path, fmt=fmt, lang=lang, spans_key=spans_key)
-    gold_tags, pred_tags = docs_to_tags(gold_docs, pred_docs, spans_key)
-    result: Dict[str, object] = {
-        "gold": str(gold_path),
-        "pred": str(pred_path),
-        "spans_key": spans_key,
-        "n_docs": len(gold_docs),
-    }
-    for mode in modes:
-        result[mode] = evaluate_tags(gold_tags, pred_tags, mode)
-    coverage = projection_coverage(pred_docs, spans_key)
-    if coverage is not None:
-        result["projection"] = coverage
-    return result
 
 
 def _pct(x: float) -> str:
@@ -121,6 +84,10 @@ def evaluate_cli(
     if mode not in MODE_CHOICES:
         msg.fail(Errors.E062.format(mode=mode, options=", ".join(MODE_CHOICES)), exits=1)
     modes = ["strict", "default"] if mode == "both" else [mode]
+    # imported here: seqeval (scikit-learn) is slow to import, and every `spacy` command
+    # imports this module through the CLI entry point
+    from ..evaluation import evaluate_files
+
     try:
         result = evaluate_files(
             gold_path, pred_path, fmt=fmt, lang=lang, spans_key=spans_key, modes=modes
@@ -133,7 +100,7 @@ def evaluate_cli(
 
 
 def save_results(result: dict, path: Path) -> None:
-    """Write the scores of ``evaluate_files`` as JSON: the file ``--output`` writes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
-    msg.good(f"Saved scores to {path}")
+    """Write the scores as JSON (``spacy_xlt.evaluation.write_results``) and say where."""
+    from ..evaluation import write_results
+
+    msg.good(f"Saved scores to {write_results(result, path)}")

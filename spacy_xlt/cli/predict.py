@@ -201,7 +201,8 @@ def predict_cli(
     """
     from spacy.cli._util import setup_gpu
 
-    from .evaluate import evaluate_files, print_results, save_results
+    from ..evaluation import evaluate_files
+    from .evaluate import print_results, save_results
 
     try:
         lang_list = None if langs is None else comma_list(langs, "--langs")

@@ -174,7 +174,8 @@ def project_cli(
     print_counts(counts)
     msg.good(f"Wrote {counts['pairs']} projected pairs to {output_path}")
     if gold_path is not None:
-        from .evaluate import evaluate_files, print_results, save_results
+        from ..evaluation import evaluate_files
+        from .evaluate import print_results, save_results
 
         result = evaluate_files(gold_path, output_path, lang=lang, spans_key=spans_key)
         print_results(result, ("strict", "default"))
