@@ -62,10 +62,12 @@ PathLike = Union[str, Path]
 class ConllSentence:
     """One sentence of a CoNLL-style file.
 
-    ``tags`` are IOB2; ``line`` is the 1-based line of the first token; ``extra`` holds, per
-    token, the columns that are neither the word nor the tag; ``qualities`` the per-token
-    quality column of a manual-projection TSV (``None`` elsewhere); ``document`` counts the
-    ``-DOCSTART-`` lines before the sentence.
+    ``tags`` are IOB2; ``line`` is the 1-based line of the first token (token k is on line
+    ``line + k``); ``extra`` holds, per token, the columns that are neither the word nor the
+    tag; ``qualities`` the per-token quality column of a manual-projection TSV (``None``
+    elsewhere); ``document`` counts the ``-DOCSTART-`` lines before the sentence;
+    ``raw_tags`` are the tags as the file writes them (any scheme, ill-formed sequences
+    kept), which strict scoring of tag files reads.
     """
 
     words: List[str]
@@ -74,6 +76,7 @@ class ConllSentence:
     extra: List[Tuple[str, ...]] = field(default_factory=list)
     qualities: Optional[List[str]] = None
     document: int = 0
+    raw_tags: Optional[List[str]] = None
 
     @property
     def spans(self) -> List[TokenSpan]:
@@ -177,13 +180,15 @@ def _read_tagged(
     def flush() -> None:
         if not parsed:
             return
-        tags = _normalise([p[cols[1]] for p in parsed], scheme, path, rows, quality_col is not None)
+        raw_tags = [p[cols[1]] for p in parsed]
+        tags = _normalise(raw_tags, scheme, path, rows, quality_col is not None)
         sentence = ConllSentence(
             words=[p[cols[0]] for p in parsed],
             tags=tags,
             line=rows[0][0],
             extra=[tuple(v for i, v in enumerate(p) if i not in cols) for p in parsed],
             document=document,
+            raw_tags=raw_tags,
         )
         if quality_col is not None:
             sentence.qualities = [p[quality_col] for p in parsed]

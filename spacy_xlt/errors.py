@@ -53,6 +53,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E063 = "Tag {tag!r} at token {index} of {side} sentence {sentence} is not an IOB2 tag (O, B-X or I-X). Convert other schemes with spacy_xlt.labels.to_iob2 first."
     E064 = "Sentence {sentence} has {n_gold} gold tags but {n_pred} predicted tags."
     E065 = "Projected document {index} has no source side while document {first} has one: either every projected document is a parallel pair or none is."
+    E066 = "Sentence {index} differs between gold and prediction at token {position}: {gold_path}:{gold_line} has {gold}, {pred_path}:{pred_line} has {pred}. Gold and predicted files need the same sentences and tokens."
+    E067 = "{path}:{line}: the {side} tag {tag!r} is not of the {scheme} scheme that strict scoring reads here (tags O, {allowed}). Strict scoring is seqeval's mode=strict in the gold file's scheme (IOB2 for B-/I- tags, IOBES for S-/E-, BILOU for U-/L-), for both files: rewrite the file in that scheme, or score with --mode default."
 
     # CLI / IO (080-099)
     E080 = "Cannot infer the format of {path}; pass --format (one of {options})."

@@ -7,7 +7,8 @@ Both modes are seqeval's own; nothing here counts matches itself. ``strict`` is
 continue a span of its label opens no entity. ``default`` is seqeval's conlleval-compatible
 mode, which reads such an ``I-`` as the start of an entity; the published projection papers
 report this one. Docs always give well-formed IOB2 tags, so the modes can differ only for
-tag lists scored with :func:`evaluate_tags`.
+tag lists scored with :func:`evaluate_tags` and for tag files scored with
+:func:`evaluate_files`, which reads the tags as the files write them.
 
 Scores are fractions in [0, 1]. seqeval's ``zero_division=0`` applies: precision is 0 when
 nothing was predicted, recall is 0 when there is nothing to find, and a corpus with no spans
@@ -24,10 +25,18 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
+from seqeval.scheme import BILOU, IOB2, IOBES
 from spacy.tokens import Doc
 
-from .corpora import read_corpus, read_tagged
+from .corpora import (
+    FORMATS,
+    ConllSentence,
+    detect_format,
+    read_conll,
+    read_corpus,
+    read_quality_tsv,
+    read_tagged,
+)
 from .errors import Errors, XLTError
 from .labels import TokenSpan, spans_to_tags
 from .pairs import doc_spans, has_source, source_spans
@@ -81,7 +90,13 @@ def evaluate_tags(
     gold = [list(s) for s in gold]
     pred = [list(s) for s in pred]
     _check_tags(gold, pred)
-    kwargs = {"mode": "strict", "scheme": IOB2} if mode == "strict" else {}
+    return _seqeval(gold, pred, mode, IOB2)
+
+
+def _seqeval(gold: List[List[str]], pred: List[List[str]], mode: str, scheme) -> dict:
+    """seqeval's report of checked tags as an :func:`evaluate_tags` result; ``scheme`` is the
+    seqeval scheme class of the strict mode."""
+    kwargs = {"mode": "strict", "scheme": scheme} if mode == "strict" else {}
     with warnings.catch_warnings():
         # numpy's "mean of empty slice" for the macro average when there are no labels
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -217,6 +232,14 @@ def evaluate_projection(
 # --- files -------------------------------------------------------------------------------
 
 
+#: seqeval's strict schemes for tag files, by name: (scheme class, tag prefixes it allows)
+STRICT_SCHEMES: Dict[str, Tuple[type, str]] = {
+    "IOB2": (IOB2, "BI"),
+    "IOBES": (IOBES, "BIES"),
+    "BILOU": (BILOU, "BILU"),
+}
+
+
 def evaluate_files(
     gold_path: Union[str, Path],
     pred_path: Union[str, Path],
@@ -230,7 +253,28 @@ def evaluate_files(
     Keys: ``gold``, ``pred``, ``spans_key``, ``n_docs``, one result per mode under the
     mode's name (see :func:`spacy_xlt.evaluation.evaluate_tags`), and ``projection``
     where the predicted Docs are parallel pairs.
+
+    Where both files are tag files (CoNLL/IOB ``WORD ... TAG`` or the ``WORD TAG QUALITY``
+    TSV), the tags are scored as the files write them, so each mode equals seqeval called on
+    the raw tags: an ``I-X`` after ``O`` opens a span in the default mode and none in the
+    strict mode. Strict is seqeval's ``mode="strict"`` in the gold file's scheme: IOB2 for
+    ``B-``/``I-`` tags, IOBES where the gold has ``S-``/``E-`` tags (BIOES), BILOU where it
+    has ``U-``/``L-`` tags, the prediction's where the gold has no spans; a tag of another
+    scheme in either file is an error, as it is for seqeval. (A seqeval user passes the
+    scheme of the data; converting BIOES to IOB2 first would repair ill-formed predictions,
+    which is what strict scoring must not do.) The default mode reads ``L-``/``U-`` as
+    ``E-``/``S-``, which seqeval's default mode knows. Gold IOB1 files hold ``I-`` tags that
+    start spans: strict IOB2 does not count those spans, and a warning says so.
+
+    Where either file is a ``.spacy`` DocBin or SemEval XML, both are read into Docs and the
+    spans are scored (as IOB2 tags, which are well-formed, so both modes agree on them).
+    Either way, the files must hold the same sentences with the same tokens.
     """
+    for mode in modes:
+        _check_mode(mode)
+    gold_fmt, pred_fmt = _tag_format(gold_path, fmt), _tag_format(pred_path, fmt)
+    if gold_fmt is not None and pred_fmt is not None:
+        return _evaluate_tag_files(gold_path, pred_path, gold_fmt, pred_fmt, spans_key, modes)
     gold_docs = read_corpus(gold_path, fmt=fmt, lang=lang, spans_key=spans_key)
     pred_docs = read_corpus(pred_path, fmt=fmt, lang=lang, spans_key=spans_key)
     gold_tags, pred_tags = docs_to_tags(gold_docs, pred_docs, spans_key)
@@ -246,6 +290,148 @@ def evaluate_files(
     if coverage is not None:
         result["projection"] = coverage
     return result
+
+
+def _tag_format(path: Union[str, Path], fmt: str) -> Optional[str]:
+    """``conll`` or ``quality`` where ``path`` read as ``fmt`` is a tag file, else None."""
+    if fmt not in FORMATS:
+        raise XLTError(Errors.E025.format(fmt=fmt, path=path, options=", ".join(FORMATS)))
+    if fmt == "auto":
+        fmt = detect_format(path)
+    return fmt if fmt in ("conll", "quality") else None
+
+
+def _evaluate_tag_files(
+    gold_path: Union[str, Path],
+    pred_path: Union[str, Path],
+    gold_fmt: str,
+    pred_fmt: str,
+    spans_key: Optional[str],
+    modes: Sequence[str],
+) -> dict:
+    """:func:`evaluate_files` of two tag files, on their raw tags."""
+    read = {"conll": read_conll, "quality": read_quality_tsv}
+    gold = read[gold_fmt](gold_path)
+    pred = read[pred_fmt](pred_path)
+    _check_same_tokens(gold, pred, gold_path, pred_path)
+    gold_tags = [list(s.raw_tags or s.tags) for s in gold]
+    pred_tags = [list(s.raw_tags or s.tags) for s in pred]
+    result: Dict[str, object] = {
+        "gold": str(gold_path),
+        "pred": str(pred_path),
+        "spans_key": spans_key,
+        "n_docs": len(gold),
+    }
+    for mode in modes:
+        if mode == "strict":
+            name = _strict_scheme(gold, pred, gold_path, pred_path)
+            if name == "IOB2":
+                _warn_gold_starts(gold, gold_path)
+            result[mode] = _seqeval(gold_tags, pred_tags, mode, STRICT_SCHEMES[name][0])
+        else:
+            result[mode] = _seqeval(_as_bioes(gold_tags), _as_bioes(pred_tags), mode, None)
+    return result
+
+
+def _check_same_tokens(
+    gold: Sequence[ConllSentence],
+    pred: Sequence[ConllSentence],
+    gold_path: Union[str, Path],
+    pred_path: Union[str, Path],
+) -> None:
+    if len(gold) != len(pred):
+        raise XLTError(Errors.E060.format(n_gold=len(gold), n_pred=len(pred)))
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        if g.words == p.words:
+            continue
+        k = next(
+            (k for k, (a, b) in enumerate(zip(g.words, p.words)) if a != b),
+            min(len(g.words), len(p.words)),
+        )
+        raise XLTError(
+            Errors.E066.format(
+                index=i,
+                position=k,
+                gold_path=gold_path,
+                gold_line=g.line + k,
+                gold=_token_at(g.words, k),
+                pred_path=pred_path,
+                pred_line=p.line + k,
+                pred=_token_at(p.words, k),
+            )
+        )
+
+
+def _token_at(words: List[str], k: int) -> str:
+    return repr(words[k]) if k < len(words) else f"no token (the sentence has {len(words)})"
+
+
+def _strict_scheme(
+    gold: Sequence[ConllSentence],
+    pred: Sequence[ConllSentence],
+    gold_path: Union[str, Path],
+    pred_path: Union[str, Path],
+) -> str:
+    """The name of the strict scheme: the gold file's, else the prediction's, else IOB2;
+    an error at the first tag of either file that the scheme does not allow."""
+
+    def scheme_of(sentences: Sequence[ConllSentence]) -> Optional[str]:
+        found = None
+        for sentence in sentences:
+            for tag in sentence.raw_tags or sentence.tags:
+                if tag[0] in "ES":
+                    return "IOBES"
+                if tag[0] in "LU":
+                    return "BILOU"
+                if tag != "O":
+                    found = "IOB2"
+        return found
+
+    name = scheme_of(gold) or scheme_of(pred) or "IOB2"
+    allowed = STRICT_SCHEMES[name][1]
+    for path, sentences, side in ((gold_path, gold, "gold"), (pred_path, pred, "predicted")):
+        for sentence in sentences:
+            for k, tag in enumerate(sentence.raw_tags or sentence.tags):
+                if tag != "O" and tag[0] not in allowed:
+                    raise XLTError(
+                        Errors.E067.format(
+                            path=path,
+                            line=sentence.line + k,
+                            tag=tag,
+                            side=side,
+                            scheme=name,
+                            allowed=", ".join(f"{p}-" for p in allowed),
+                        )
+                    )
+    return name
+
+
+def _warn_gold_starts(gold: Sequence[ConllSentence], gold_path: Union[str, Path]) -> None:
+    """Warn where gold ``I-`` tags continue no span (IOB1 files): strict IOB2 drops them."""
+    first: Optional[Tuple[int, str]] = None
+    n = 0
+    for sentence in gold:
+        prev = "O"
+        for k, tag in enumerate(sentence.raw_tags or sentence.tags):
+            if tag.startswith("I-") and (prev == "O" or prev[2:] != tag[2:]):
+                n += 1
+                if first is None:
+                    first = (sentence.line + k, tag)
+            prev = tag
+    if first is not None:
+        warnings.warn(
+            f"{gold_path}:{first[0]}: the gold tag {first[1]!r} continues no span, so strict "
+            f"IOB2 scoring counts no gold span there, while the default mode opens one ({n} "
+            "such gold tags). Is the gold file IOB1? Strict IOB2 scoring expects IOB2 gold.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _as_bioes(tags: List[List[str]]) -> List[List[str]]:
+    """BILOU's ``L-``/``U-`` as BIOES's ``E-``/``S-`` (seqeval's default mode knows those)."""
+    swap = {"L": "E", "U": "S"}
+    return [[swap[t[0]] + t[1:] if t[0] in swap else t for t in s] for s in tags]
 
 
 def write_results(result: dict, path: Union[str, Path]) -> Path:

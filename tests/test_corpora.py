@@ -97,6 +97,20 @@ def test_read_conll_three_and_four_columns(tmp_path):
     assert sentence.tags == ["B-PER", "O"] and sentence.extra == [("x",), ("y",)]
 
 
+def test_issue11_raw_tags_are_kept_as_written(tmp_path):
+    """Strict scoring of tag files reads the tags as written: ``raw_tags`` keeps them."""
+    text = "Ada I-PER\nLovelace I-PER\nin O\nRome S-LOC\n\nBob B-PER\nGil I-LOC\n"
+    first, second = read_conll(write(tmp_path / "raw.conll", text))
+    assert first.raw_tags == ["I-PER", "I-PER", "O", "S-LOC"]
+    assert first.tags == ["B-PER", "I-PER", "O", "B-LOC"]
+    assert second.raw_tags == ["B-PER", "I-LOC"] and second.tags == ["B-PER", "B-LOC"]
+    # token k of a sentence is on line `line + k`
+    assert (first.line, second.line) == (1, 6)
+    tsv = "Ada\tI-PER\tHighQuality\nvive\tO\t-\n"
+    (quality,) = read_quality_tsv(write(tmp_path / "q.tsv", tsv))
+    assert quality.raw_tags == ["I-PER", "O"] and quality.tags == ["B-PER", "O"]
+
+
 def test_scheme_normalisation_iob1_bioes(tmp_path):
     iob1 = "Ada I-PER\nLovelace I-PER\nand O\nBob I-PER\nCarl B-PER\nin O\nRome I-LOC\n"
     (s,) = read_conll(write(tmp_path / "iob1.conll", iob1), scheme="iob1")

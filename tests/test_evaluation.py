@@ -4,8 +4,13 @@ import json
 import random
 import subprocess
 import sys
+import tempfile
+import warnings
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 from spacy.cli._util import app
@@ -19,6 +24,7 @@ from spacy_xlt.evaluation import (
     MODES,
     docs_to_tags,
     evaluate_docs,
+    evaluate_files,
     evaluate_projection,
     evaluate_tags,
     projection_coverage,
@@ -343,18 +349,16 @@ def test_cli_file_against_itself(data_dir, tmp_path):
 
 
 def test_cli_perturbed_prediction_equals_seqeval(data_dir, tmp_path):
-    """A perturbed prediction written as a CoNLL file: the CLI's JSON equals seqeval on its tags.
-
-    The reader repairs the ill-formed I- starts the perturbation writes (an I- after O opens
-    a span, as conlleval reads it), so the default mode equals seqeval on the tags as
-    written, and the strict mode equals seqeval strict on the repaired (IOB2) tags.
-    """
+    """A perturbed prediction written as a CoNLL file: the CLI's JSON equals seqeval on its
+    tags as written, in both modes (issue 11: the ill-formed I- starts the perturbation
+    writes open spans in the default mode and none in the strict mode)."""
     from spacy_xlt.corpora import read_corpus
 
     gold_path = ote_test_file(data_dir)
     gold_docs = read_corpus(gold_path, lang="es")
     gold_tags, _ = docs_to_tags(gold_docs, gold_docs)
     pred_tags = perturb(gold_tags, seed=7, labels=("TARGET", "ASPECT"))
+    assert [to_iob2(t) for t in pred_tags] != pred_tags
     pred_path = tmp_path / "pred.conll"
     with pred_path.open("w", encoding="utf8") as f:
         for doc, tags in zip(gold_docs, pred_tags):
@@ -369,10 +373,9 @@ def test_cli_perturbed_prediction_equals_seqeval(data_dir, tmp_path):
     assert run.exit_code == 0, run.output
     result = json.loads(out.read_text())
     assert_matches_seqeval(result["default"], gold_tags, pred_tags, "default")
-    repaired = [to_iob2(t) for t in pred_tags]
-    assert repaired != pred_tags
-    assert_matches_seqeval(result["strict"], gold_tags, repaired, "strict")
-    assert 0.3 < result["strict"]["micro"]["f"] < 0.95
+    assert_matches_seqeval(result["strict"], gold_tags, pred_tags, "strict")
+    assert result["strict"]["micro"]["r"] < result["default"]["micro"]["r"]
+    assert 0.2 < result["strict"]["micro"]["f"] < 0.95
     assert set(result["default"]["per_label"]) == {"TARGET", "ASPECT"}
 
 
@@ -392,3 +395,216 @@ def test_cli_single_mode_and_errors(data_dir, tmp_path):
     other.write_text("Una\tO\nfrase\tO\n\n", encoding="utf8")
     run = CliRunner().invoke(app, ["xlt", "evaluate", str(gold), str(other)])
     assert run.exit_code == 1 and "E060" in run.output
+
+
+# --- tag files: raw tags (issue 11) ------------------------------------------------------
+
+
+def write_tags(path, words, tags, style="conll"):
+    """A tag file: ``conll`` (WORD TAG), ``tabs`` (WORD<TAB>POS<TAB>TAG) or ``quality``."""
+    with open(path, "w", encoding="utf8") as f:
+        for ws, ts in zip(words, tags):
+            for w, t in zip(ws, ts):
+                if style == "quality":
+                    f.write(f"{w}\t{t}\t{'-' if t == 'O' else 'HighQuality'}\n")
+                elif style == "tabs":
+                    f.write(f"{w}\tX\t{t}\n")
+                else:
+                    f.write(f"{w} {t}\n")
+            f.write("\n")
+    return path
+
+
+def seqeval_on(gold, pred, mode, scheme=IOB2):
+    """evaluate_tags' numbers, from seqeval called directly (macro 0 where no labels)."""
+    kw = {"mode": "strict", "scheme": scheme} if mode == "strict" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = classification_report(gold, pred, output_dict=True, zero_division=0, **kw)
+    labels = sorted(k for k in report if not k.endswith(" avg"))
+
+    def row(r):
+        return (r["precision"], r["recall"], r["f1-score"], r["support"])
+
+    macro = row(report["macro avg"]) if labels else (0.0, 0.0, 0.0, 0)
+    return row(report["micro avg"]), macro, {label: row(report[label]) for label in labels}
+
+
+def numbers(result):
+    def row(s):
+        return (s["p"], s["r"], s["f"], s["support"])
+
+    per_label = {label: row(s) for label, s in result["per_label"].items()}
+    return row(result["micro"]), row(result["macro"]), per_label
+
+
+def assert_same_numbers(result, expected):
+    got = numbers(result)
+    assert got[0] == pytest.approx(expected[0])
+    assert got[1] == pytest.approx(expected[1])
+    assert got[2].keys() == expected[2].keys()
+    for label in got[2]:
+        assert got[2][label] == pytest.approx(expected[2][label])
+
+
+ILL_GOLD = pytest.mark.filterwarnings("ignore:.*continues no span:UserWarning")
+
+
+@pytest.mark.parametrize("style", ["conll", "tabs", "quality"])
+def test_issue11_strict_file_scores_read_raw_tags(tmp_path, style):
+    words = [["Ana", "vive", "en", "Nueva", "York"], ["Hola", "Luis", "Gil"]]
+    gold = [["B-PER", "O", "O", "B-LOC", "I-LOC"], ["O", "B-PER", "I-PER"]]
+    # I- after O: seqeval strict opens no span there, the default mode does
+    pred = [["B-PER", "O", "O", "I-LOC", "I-LOC"], ["O", "I-PER", "I-PER"]]
+    suffix = ".tsv" if style == "quality" else ".conll"
+    gold_path = write_tags(tmp_path / f"gold{suffix}", words, gold, style)
+    pred_path = write_tags(tmp_path / "pred.conll", words, pred)
+    result = evaluate_files(gold_path, pred_path)
+    assert set(result) == {"gold", "pred", "spans_key", "n_docs", "strict", "default"}
+    assert result["n_docs"] == 2
+    assert_same_numbers(result["strict"], seqeval_on(gold, pred, "strict"))
+    assert_same_numbers(result["default"], seqeval_on(gold, pred, "default"))
+    assert result["strict"]["micro"]["r"] == pytest.approx(1 / 3)
+    assert result["default"]["micro"]["f"] == 1.0
+    assert result["strict"]["micro"] != result["default"]["micro"]
+    assert result["strict"]["mode"] == "strict" and result["strict"]["n_sentences"] == 2
+    # the Docs reader repairs the I- starts: with a .spacy side both modes see spans
+    from spacy_xlt.corpora import read_corpus
+    from spacy_xlt.pairs import write_docs
+
+    spacy_pred = tmp_path / "pred.spacy"
+    write_docs(read_corpus(pred_path), spacy_pred)
+    docs = evaluate_files(gold_path, spacy_pred)
+    assert docs["strict"]["micro"] == docs["default"]["micro"] == result["default"]["micro"]
+    # the CLI's --mode strict on the files gives the same numbers
+    out = tmp_path / "strict.json"
+    run = CliRunner().invoke(
+        app, ["xlt", "evaluate", str(gold_path), str(pred_path), "-m", "strict", "-o", str(out)]
+    )
+    assert run.exit_code == 0, run.output
+    assert json.loads(out.read_text()) == json.loads(
+        json.dumps(evaluate_files(gold_path, pred_path, modes=("strict",)))
+    )
+    assert "33.33" in run.output
+
+
+def test_issue11_file_token_and_sentence_checks(tmp_path):
+    words = [["Ana", "vive"], ["en", "Lima", "hoy"]]
+    tags = [["B-PER", "O"], ["O", "B-LOC", "O"]]
+    gold = write_tags(tmp_path / "gold.conll", words, tags)
+    other = write_tags(tmp_path / "other.conll", [["Ana", "vive"], ["en", "Quito", "hoy"]], tags)
+    with pytest.raises(XLTError, match="E066") as err:
+        evaluate_files(gold, other)
+    message = str(err.value)
+    assert "Sentence 1 differs" in message and "at token 1" in message
+    assert f"{gold}:5 has 'Lima'" in message and f"{other}:5 has 'Quito'" in message
+    short = write_tags(
+        tmp_path / "short.conll", [["Ana", "vive"], ["en", "Lima"]], [t[:2] for t in tags]
+    )
+    with pytest.raises(
+        XLTError, match=r"E066.*at token 2.*has 'hoy'.*has no token \(the sentence has 2\)"
+    ):
+        evaluate_files(gold, short)
+    one = write_tags(tmp_path / "one.conll", words[:1], tags[:1])
+    with pytest.raises(XLTError, match=r"E060.*2 gold vs 1 predicted"):
+        evaluate_files(gold, one)
+    with pytest.raises(XLTError, match="E062"):
+        evaluate_files(gold, gold, modes=("lenient",))
+    with pytest.raises(XLTError, match="E025"):
+        evaluate_files(gold, gold, fmt="csv")
+
+
+def test_issue11_bioes_and_bilou_files_are_strict_in_their_scheme(tmp_path):
+    from seqeval.scheme import BILOU, IOBES
+
+    words = [["a", "b", "c", "d", "e"], ["f", "g", "h"]]
+    gold = [["S-PER", "O", "B-LOC", "I-LOC", "E-LOC"], ["B-ORG", "E-ORG", "O"]]
+    # a B- without its E-: no entity for strict IOBES; conlleval reads one
+    pred = [["S-PER", "O", "B-LOC", "I-LOC", "O"], ["B-ORG", "E-ORG", "O"]]
+    g = write_tags(tmp_path / "gold.bioes", words, gold)
+    p = write_tags(tmp_path / "pred.bioes", words, pred)
+    result = evaluate_files(g, p)
+    assert_same_numbers(result["strict"], seqeval_on(gold, pred, "strict", IOBES))
+    assert_same_numbers(result["default"], seqeval_on(gold, pred, "default"))
+    assert result["strict"]["per_label"]["LOC"]["p"] == 0.0
+    assert result["default"]["per_label"]["LOC"]["p"] == 0.0  # LOC b-d, not b-e
+    # well-formed BIOES against itself: as its IOB2 reading (what the Docs path scores)
+    same = evaluate_files(g, g)
+    assert same["strict"]["micro"]["f"] == same["default"]["micro"]["f"] == 1.0
+    # BILOU: strict in BILOU, default reads U-/L- as S-/E-
+    swap = {"S": "U", "E": "L"}
+    gold_bilou = [[swap.get(t[0], t[0]) + t[1:] for t in s] for s in gold]
+    pred_bilou = [[swap.get(t[0], t[0]) + t[1:] for t in s] for s in pred]
+    g2 = write_tags(tmp_path / "gold2.conll", words, gold_bilou)
+    p2 = write_tags(tmp_path / "pred2.conll", words, pred_bilou)
+    result2 = evaluate_files(g2, p2)
+    assert_same_numbers(result2["strict"], seqeval_on(gold_bilou, pred_bilou, "strict", BILOU))
+    assert numbers(result2["default"]) == numbers(result["default"])
+    assert numbers(result2["strict"]) == numbers(result["strict"])
+    # a tag of another scheme than the gold's is an error naming file and line
+    iob = write_tags(tmp_path / "iob.conll", words, [to_iob2(t) for t in gold])
+    with pytest.raises(
+        XLTError, match=rf"E067.*{p}:1: the predicted tag 'S-PER' is not of the IOB2"
+    ):
+        evaluate_files(iob, p)
+    with pytest.raises(
+        XLTError, match=r"E067.*mixed.conll:8: the gold tag 'E-ORG' is not of the BILOU"
+    ):
+        evaluate_files(write_tags(tmp_path / "mixed.conll", words, [gold_bilou[0], gold[1]]), p2)
+    # the default mode alone needs no common scheme
+    assert evaluate_files(iob, p, modes=("default",))["default"]["micro"]["f"] == pytest.approx(
+        seqeval_on([to_iob2(t) for t in gold], pred, "default")[0][2]
+    )
+    # a gold file without spans takes the prediction's scheme
+    empty = write_tags(tmp_path / "empty.conll", words, [["O"] * 5, ["O"] * 3])
+    assert evaluate_files(empty, p)["strict"]["micro"]["support"] == 0
+
+
+def test_issue11_iob1_gold_warns_in_strict_mode(tmp_path):
+    words = [["Ana", "Gil", "vive", "en", "Lima"]]
+    gold = [["I-PER", "I-PER", "O", "O", "I-LOC"]]
+    g = write_tags(tmp_path / "gold.iob1.conll", words, gold)
+    with pytest.warns(
+        UserWarning, match=rf"{g}:1: the gold tag 'I-PER' continues no span.*\(2 such"
+    ):
+        result = evaluate_files(g, g)
+    assert_same_numbers(result["strict"], seqeval_on(gold, gold, "strict"))
+    assert result["strict"]["micro"]["support"] == 0
+    assert result["default"]["micro"]["f"] == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        evaluate_files(g, g, modes=("default",))
+
+
+LABELS = ("PER", "LOC")
+TAGS = ("O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC")
+
+
+@st.composite
+def tag_corpora(draw):
+    """Gold and predicted tag sequences over the same words, each well- or ill-formed."""
+    lengths = draw(st.lists(st.integers(1, 7), min_size=1, max_size=5))
+    words = [[f"w{i}{j}" for j in range(n)] for i, n in enumerate(lengths)]
+    sides = []
+    for _ in range(2):
+        tags = [draw(st.lists(st.sampled_from(TAGS), min_size=n, max_size=n)) for n in lengths]
+        if draw(st.booleans()):
+            tags = [to_iob2(t) for t in tags]  # well-formed
+        sides.append(tags)
+    style = draw(st.sampled_from(["conll", "tabs", "quality"]))
+    return words, sides[0], sides[1], style
+
+
+@ILL_GOLD
+@settings(max_examples=60, deadline=None)
+@given(tag_corpora())
+def test_issue11_file_scores_equal_seqeval_on_raw_tags(corpus):
+    words, gold, pred, style = corpus
+    with tempfile.TemporaryDirectory() as tmp:
+        suffix = ".tsv" if style == "quality" else ".conll"
+        g = write_tags(Path(tmp) / f"gold{suffix}", words, gold, style)
+        p = write_tags(Path(tmp) / "pred.conll", words, pred)
+        result = evaluate_files(g, p)
+    assert result["n_docs"] == len(words)
+    for mode in ("strict", "default"):
+        assert_same_numbers(result[mode], seqeval_on(gold, pred, mode))

@@ -78,7 +78,12 @@ def evaluate_cli(
     """Span precision, recall and F1 (micro, macro, per label) with seqeval.
 
     "strict" is seqeval's mode=strict with the IOB2 scheme; "default" is its conlleval-like
-    mode, the one projection papers report. Scores are printed in percent and written to
+    mode, the one projection papers report. Two tag files (CoNLL/IOB, quality TSV) are
+    scored on their tags as written, so both modes equal seqeval on those tags: an I-X
+    after O opens a span in default mode only. Strict reads the gold file's scheme: IOB2,
+    or IOBES / BILOU where the gold has S-/E- or U-/L- tags; a tag of another scheme is an
+    error. Where either file is .spacy or XML, both are read as Docs and their spans scored
+    (well-formed, so the modes agree). Scores are printed in percent and written to
     --output as fractions.
     """
     if mode not in MODE_CHOICES:

@@ -5,7 +5,11 @@
    sentence followed by one ``<Label>[None]</Label>`` placeholder per *source* span and
    returns N beam sequences; their tagged segments are pooled per label.
 2. **Filtering**: a candidate survives where its text is a contiguous run of target tokens:
-   exactly, else up to case and punctuation (``find_occurrences``). With
+   exactly, else up to NFKC, case and punctuation (``find_occurrences``). As in the original,
+   punctuation (Unicode P* and ASCII ``string.punctuation``) at the candidate's edges is not
+   matched, so ``Unidas ,`` never takes the target's separate comma, and an all-punctuation
+   candidate is dropped; unlike it, word boundaries do not matter (``CruzRoja`` matches
+   ``Cruz Roja``), punctuation tokens inside a run are fine, and with
    ``agglutinative=True`` a candidate that matches nowhere may also match where *every* one
    of its words lies inside the corresponding target word (affixes attached to names).
 3. **Scoring**: every distinct (source span text, candidate text) pair of one label gets the
@@ -24,9 +28,11 @@ and anything with the ``Translator.score`` signature).
 
 from __future__ import annotations
 
+import string
 import unicodedata
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
@@ -40,14 +46,110 @@ QUALITY_NAMES = ("exact", "normalised", "agglutinative")
 
 # --- filtering ----------------------------------------------------------------------------
 
+#: ASCII punctuation and symbols (``string.punctuation``: ``$ + < = > ^ ` | ~`` too), which the
+#: original method strips; Unicode punctuation (categories P*) is stripped as well.
+_ASCII_PUNCT = frozenset(string.punctuation)
+
+#: Closing bracket or quote -> the characters that open it (a straight quote opens itself).
+_OPENERS: Dict[str, str] = {
+    ")": "(",
+    "]": "[",
+    "}": "{",
+    "»": "«",
+    "›": "‹",
+    "”": "“„",
+    "“": "„",
+    "’": "‘‚",
+    "‘": "‚",
+    '"': '"',
+    "）": "（",
+    "］": "［",
+    "｝": "｛",
+    "」": "「",
+    "』": "『",
+    "】": "【",
+    "〉": "〈",
+    "》": "《",
+}
+#: Opening bracket or quote -> the characters that close it.
+_CLOSERS: Dict[str, str] = {
+    opener: "".join(c for c, openers in _OPENERS.items() if opener in openers)
+    for opener in sorted(set("".join(_OPENERS.values())))
+}
+
+
+def _is_punct(char: str) -> bool:
+    return char in _ASCII_PUNCT or unicodedata.category(char).startswith("P")
+
 
 def _strip_punct(text: str) -> str:
-    return "".join(c for c in text if not unicodedata.category(c).startswith("P"))
+    """``text`` without punctuation: Unicode P* and ASCII ``string.punctuation``."""
+    return "".join(c for c in text if not _is_punct(c))
 
 
+def _strip_edges(text: str) -> str:
+    """``text`` without the punctuation and whitespace at either end."""
+    start, end = 0, len(text)
+    while start < end and (_is_punct(text[start]) or text[start].isspace()):
+        start += 1
+    while end > start and (_is_punct(text[end - 1]) or text[end - 1].isspace()):
+        end -= 1
+    return text[start:end]
+
+
+@lru_cache(maxsize=1 << 16)
 def _normalise(text: str) -> str:
-    """Case-folded, without punctuation and whitespace."""
-    return "".join(_strip_punct(text.casefold()).split())
+    """Compatibility- and case-folded (NFKC, casefold), without punctuation and whitespace.
+
+    NFKC makes the forms the mT5 tokenizer writes match the target's (``1º`` reads ``1o``).
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return "".join(_strip_punct(folded).split())
+
+
+def _opens(text: str, opener: str) -> bool:
+    """Whether ``text`` closes more ``opener`` pairs than it opens (so ``opener`` balances it)."""
+    closers = _CLOSERS[opener]
+    if opener in closers:  # a straight quote
+        return text.count(opener) % 2 == 1
+    return sum(text.count(c) for c in closers) > text.count(opener)
+
+
+def _closes(text: str, closer: str) -> bool:
+    """Whether ``text`` opens more ``closer`` pairs than it closes (so ``closer`` balances it)."""
+    openers = _OPENERS[closer]
+    if closer in openers:
+        return text.count(closer) % 2 == 1
+    return sum(text.count(o) for o in openers) > text.count(closer)
+
+
+def _balanced(run: Tuple[int, int], forms: Sequence[str], bare: Sequence[bool]) -> Tuple[int, int]:
+    """``run`` widened over the punctuation-only tokens just outside it that close a bracket or
+    quote it opens (``Estados Unidos ( EEUU`` takes the ``)`` after it), and on the left those
+    that open one it closes."""
+    start, end = run
+    text = "".join(forms[start:end])
+    while end < len(forms) and bare[end] and forms[end]:
+        grown = text
+        for char in forms[end]:
+            if char not in _OPENERS or not _closes(grown, char):
+                break
+            grown += char
+        else:
+            text, end = grown, end + 1
+            continue
+        break
+    while start > 0 and bare[start - 1] and forms[start - 1]:
+        grown = text
+        for char in reversed(forms[start - 1]):
+            if char not in _CLOSERS or not _opens(grown, char):
+                break
+            grown = char + grown
+        else:
+            text, start = grown, start - 1
+            continue
+        break
+    return start, end
 
 
 def find_occurrences(
@@ -58,29 +160,47 @@ def find_occurrences(
 ) -> Tuple[List[Tuple[int, int]], Optional[int]]:
     """Where ``candidate`` lies in ``tokens`` as a contiguous run, and how well it matches.
 
-    Tried in order, the first level with a match wins: exact (the candidate's characters,
-    whitespace aside, are the tokens' characters; so ``York.`` matches ``York`` ``.``),
-    normalised (the same up to case and punctuation), and with ``agglutinative`` every
-    candidate word, normalised, inside the matching target token (a word shorter than
-    ``min_affix_chars`` must equal its token). Returns (runs, quality) or ([], None).
+    Punctuation is Unicode P* plus ASCII ``string.punctuation`` (``$``, ``+``, ``|`` ...).
+    The punctuation at the candidate's edges is not matched: ``Unidas ,`` and ``Unidas,``
+    are ``Unidas``, and a candidate that is all punctuation matches nowhere. A run never
+    starts or ends on a punctuation-only token, except a bracket or quote that closes one
+    opened inside the run (``Estados Unidos ( EEUU )``); inside a run such tokens are fine.
+
+    Tried in order, the first level with a match wins: exact (the run's characters,
+    whitespace aside, are the candidate's, with or without its edge punctuation: ``York.``
+    matches ``York`` of ``York`` ``.`` and the token ``York.``; ``Cruz Roja`` matches
+    ``CruzRoja``), normalised (the same up to NFKC, case and all punctuation), and with
+    ``agglutinative`` every candidate word, normalised, inside the matching target token (a
+    word shorter than ``min_affix_chars`` must equal its token). Returns (runs, quality),
+    runs sorted, or ([], None).
     """
     compact = "".join(candidate.split())
-    runs = concatenated_runs(compact, ["".join(t.split()) for t in tokens])
+    core = _strip_edges(compact)
+    if not core:
+        return [], None
+    forms = ["".join(t.split()) for t in tokens]
+    bare = [not _strip_punct(f) for f in forms]
+    found = {
+        run
+        for goal in dict.fromkeys((compact, core))
+        for run in concatenated_runs(goal, forms)
+        if not bare[run[0]] and not bare[run[1] - 1]
+    }
+    if found:
+        return sorted({_balanced(run, forms, bare) for run in found}), EXACT
+    normalised = [_normalise(t) for t in tokens]
+    runs = concatenated_runs(_normalise(core), normalised)
     if runs:
-        return runs, EXACT
-    runs = concatenated_runs(_normalise(candidate), [_normalise(t) for t in tokens])
-    if runs:
-        return runs, NORMALISED
+        return sorted({_balanced(run, forms, bare) for run in runs}), NORMALISED
     if agglutinative:
         words = [_normalise(w) for w in candidate.split()]
         words = [w for w in words if w]
-        forms = [_normalise(t) for t in tokens]
         k = len(words)
         runs = []
         if k:
-            for i in range(len(forms) - k + 1):
+            for i in range(len(normalised) - k + 1):
                 ok = True
-                for w, f in zip(words, forms[i : i + k]):
+                for w, f in zip(words, normalised[i : i + k]):
                     if not (w == f or (len(w) >= min_affix_chars and w in f)):
                         ok = False
                         break
