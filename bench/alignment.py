@@ -79,6 +79,7 @@ def bench_encoder(label: str, path: str, layer: int, pairs, repeats: int, batch_
     from spacy_xlt.projection.embedding import EmbeddingAligner, SoftmaxAligner
 
     encoder = HFEncoder(path, layer=layer, batch_size=batch_size)
+    encoder.load()
     encoder.embed([pairs[0][0]])  # warm-up
     lists = [list(s) for s, _ in pairs] + [list(t) for _, t in pairs]
     cached = Precomputed(encoder, lists)

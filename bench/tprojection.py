@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     translator.score(
         ["warm up"] * 8, ["the model"] * 8, "en", "es"
     )  # first-call costs out of the timing
-    translator.counts.update(scored=0, score_batches=0)
+    translator.counts.clear()
     method = TProjection(TableGenerator(table), translator, num_beams=args.beams)
     t = time.perf_counter()
     for start in range(0, len(items), args.batch_size):
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
             s_text = " ".join(it.source_words[span.start : span.end])
             for c in cands.get(span.label, []):
                 requests.append((s_text, c.text))
-    translator.counts.update(scored=0, score_batches=0)
+    translator.counts.clear()
     t = time.perf_counter()
     for a_lang, b_lang, pick in (
         ("en", "es", lambda s, c: (s, c)),

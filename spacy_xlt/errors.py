@@ -60,7 +60,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E080 = "Cannot infer the format of {path}; pass --format (one of {options})."
     E081 = "Output file {path} exists; pass --overwrite to replace it."
     # spacy xlt predict / results / subset (082-095)
-    E082 = "--set takes KEY=VALUE with KEY a dotted config path (e.g. components.xlt_tagger.constrained=false); got {item!r}."
+    E082 = "--set takes KEY=VALUE with KEY a config path (e.g. components.xlt_tagger.constrained=false, or aligner.symmetrization=union in spacy xlt project); got {item!r}."
     E083 = "Could not load the pipeline {model!r} (a saved pipeline folder or an installed package): {why}"
     E084 = "The config overrides {overrides} do not fit the pipeline {model!r}: {why}. Check the --set keys and values against the pipeline's config.cfg."
     E085 = "{what} {value!r} contains {{lang}}, which only --langs replaces: pass --langs L1,L2 or write the path out."
@@ -157,6 +157,22 @@ class Errors(metaclass=ErrorsWithCodes):
     E293 = "The generator returned {got} candidate lists for {n} inputs: expected one list per input, in order."
     E295 = "The component {name!r} needs the target language: set target_lang (an ISO 639 code such as \"ha\", or the translator's own code) in its config; the pipeline's language is \"xx\"."
     E296 = "--method tprojection needs --generator: a fine-tuned T-Projection generator (a Hugging Face seq2seq folder or name) or a saved pipeline with an xlt_tprojection component."
+
+    # Hugging Face backends, trainer and the pipes built on them (320-339)
+    E320 = "Could not load the {role} {name!r} (a Hugging Face model name or a local folder): {why}"
+    E321 = "The {role} {name!r} has not been loaded yet: call nlp.initialize() (the only step that may download it) or load a saved pipeline (spacy.load)."
+    E322 = "{path} is not a saved spacy_xlt backend: {why}. It is written by the component's to_disk (spacy.load reads it)."
+    E323 = "Invalid {name} {value!r} for the trainer (spacy_xlt.Trainer.v1): expected {options}."
+    E324 = "The trainer has no model to train yet: the component binds it in initialize (call nlp.initialize() before training)."
+    E325 = "{path} is not a saved {name!r} component: {why}"
+    E326 = "Invalid {name} {value!r} for the component {component!r}: expected {options}."
+    # projector configs: spacy xlt project / align (330-339)
+    E330 = "{path}: not a projector config: {why}. Give a config file with a [projector] block (factory = \"xlt_alignment_projector\" or \"xlt_tprojection\" and its settings) or a pipeline config with one projector component."
+    E331 = "Cannot set {key!r}: {part!r} is a value, not a section of the projector config."
+    E332 = "The {factory} settings do not fit: {why}. Check the --config file and the --set keys against the component's settings (spacy_xlt README, \"spacy xlt project\")."
+    E333 = "{name!r} is not a saved pipeline with one projector component (a folder with config.cfg, or an installed pipeline package, holding xlt_alignment_projector or xlt_tprojection)."
+    E334 = "`spacy xlt align` needs an xlt_alignment_projector block with an aligner; the config's projector is {factory!r}."
+    E335 = "{path} has {n_lines} alignment lines but {n_pairs} pairs were projected with it; line i must align pair i."
 
     # text-to-text tagger and constrained decoding (240-279)
     E240 = "The automaton for {record} cannot be built: {what} encodes to no token ids. Every word and tag must encode to at least one id."

@@ -8,9 +8,12 @@ round-trips the pair) and is exposed as a Doc through the ``Doc._.xlt_source`` e
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
+from spacy.util import registry
 from spacy.vocab import Vocab
 
 from .errors import Errors, XLTError
@@ -18,6 +21,10 @@ from .labels import TokenSpan, check_spans
 
 SOURCE_KEY = "xlt_source"
 PAIR_FORMAT_VERSION = 1
+#: Where a projector leaves what it did with each pair's source spans (``"method"``,
+#: ``"unaligned"``, ``"conflicts"`` as ``[start, end, label]`` lists, and what it saves on
+#: request); written by ``spacy_xlt.pipes.util.projection_record``, read by ``visualize``.
+PROJECTION_KEY = "xlt_projection"
 
 
 def doc_spans(doc: Doc, spans_key: Optional[str] = None) -> List[TokenSpan]:
@@ -173,3 +180,23 @@ def build_pairs(
         tgt_doc = tgt if isinstance(tgt, Doc) else tokenizer(text)
         pairs.append(make_pair(src, tgt_doc, source_lang=source_lang, spans_key=spans_key))
     return pairs, skipped
+
+
+@registry.readers("spacy_xlt.PairCorpus.v1")
+def create_pair_corpus(path: Path, limit: int = 0) -> Callable[[Language], Iterator[Example]]:
+    """Examples from a ``.spacy`` file of gold pairs whose *predicted* Doc keeps the source
+    side (spaCy's ``Corpus`` re-tokenizes and loses ``user_data``): a dev corpus for
+    projection components under ``spacy train``."""
+
+    def read(nlp: Language) -> Iterator[Example]:
+        for i, doc in enumerate(read_docs(path, nlp.vocab)):
+            if limit and i >= limit:
+                break
+            predicted = Doc(
+                nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc]
+            )
+            if SOURCE_KEY in doc.user_data:
+                predicted.user_data[SOURCE_KEY] = doc.user_data[SOURCE_KEY]
+            yield Example(predicted, doc)
+
+    return read

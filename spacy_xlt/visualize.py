@@ -27,10 +27,7 @@ from spacy.tokens import Doc
 
 from .errors import Errors, XLTError
 from .labels import TokenSpan
-from .pairs import doc_spans, get_source, source_lang, source_spans
-
-#: Written by xlt_alignment_projector: {"unaligned": [[s, e, label]], "conflicts": [...], ...}.
-PROJECTION_KEY = "xlt_projection"
+from .pairs import PROJECTION_KEY, doc_spans, get_source, source_lang, source_spans
 
 #: Fixed colours of the usual labels (displaCy's where it has one); other labels take
 #: :data:`EXTRA_COLORS` in sorted order.

@@ -14,7 +14,8 @@ from spacy_xlt.errors import XLTError
 from spacy_xlt.evaluation import evaluate_files
 from spacy_xlt.labels import TokenSpan
 from spacy_xlt.pairs import doc_spans, make_pair, read_docs, write_pairs
-from spacy_xlt.pipes.alignment_projector import PROJECTION_KEY, AlignmentProjector
+from spacy_xlt.pipes.alignment_projector import AlignmentProjector
+from spacy_xlt.pipes.util import PROJECTION_KEY
 from spacy_xlt.projection.embedding import EmbeddingAligner
 from spacy_xlt.sample import load_sample_pairs
 from spacy_xlt.testing.encoders import OneHotEncoder
@@ -134,6 +135,12 @@ def test_score(pairs):
 
 
 def test_serialization_round_trip(tmp_path, tiny_bert, pairs):
+    """The encoder loads in initialize and is saved in the pipeline: the saved pipeline
+    aligns the same with the encoder's folder gone."""
+    import shutil
+
+    copy = tmp_path / "bert"
+    shutil.copytree(tiny_bert, copy)
     nlp = spacy.blank("es")
     nlp.add_pipe(
         "xlt_alignment_projector",
@@ -141,17 +148,32 @@ def test_serialization_round_trip(tmp_path, tiny_bert, pairs):
             "aligner": {
                 "@misc": "spacy_xlt.SimAlignAligner.v1",
                 "method": "itermax",
-                "encoder": {"@misc": "spacy_xlt.HFEncoder.v1", "name_or_path": str(tiny_bert), "layer": 1},
+                "encoder": {"@misc": "spacy_xlt.HFEncoder.v1", "name": str(copy), "layer": 1},
             }
         },
     )
-    before = [doc_spans(d) for d in nlp.get_pipe("xlt_alignment_projector").pipe([d.copy() for d in pairs])]
+    proj = nlp.get_pipe("xlt_alignment_projector")
+    with pytest.raises(XLTError, match="XLTE321"):
+        list(proj.pipe([d.copy() for d in pairs]))
+    nlp.initialize()
+    before = [doc_spans(d) for d in proj.pipe([d.copy() for d in pairs])]
     nlp.to_disk(tmp_path / "pipeline")
+    assert (tmp_path / "pipeline" / "xlt_alignment_projector" / "encoder" / "model.safetensors").exists()
+    shutil.rmtree(copy)
     nlp2 = spacy.load(tmp_path / "pipeline")
-    after = [doc_spans(d) for d in nlp2.get_pipe("xlt_alignment_projector").pipe([d.copy() for d in pairs])]
+    proj2 = nlp2.get_pipe("xlt_alignment_projector")
+    after = [doc_spans(d) for d in proj2.pipe([d.copy() for d in pairs])]
     assert before == after
-    proj = nlp2.get_pipe("xlt_alignment_projector")
-    assert proj.from_bytes(proj.to_bytes()) is proj
+    config = {k: v for k, v in nlp.config["components"]["xlt_alignment_projector"].items() if k != "factory"}
+    fresh = spacy.blank("es").add_pipe("xlt_alignment_projector", config=config)
+    fresh.from_bytes(proj2.to_bytes())
+    assert [doc_spans(d) for d in fresh.pipe([d.copy() for d in pairs])] == before
+    # a statistical projector stores nothing but its cfg
+    stat = spacy.blank("es")
+    stat.add_pipe("xlt_alignment_projector")
+    stat.to_disk(tmp_path / "stat")
+    assert sorted(p.name for p in (tmp_path / "stat" / "xlt_alignment_projector").iterdir()) == ["cfg"]
+    assert spacy.load(tmp_path / "stat").get_pipe("xlt_alignment_projector").backends == {}
 
 
 def test_cli_sample_project_evaluate(tmp_path):

@@ -137,7 +137,7 @@ def codecs(tiny_mt5, tiny_causal_lm):
     for kind, path in (("mt5", tiny_mt5), ("causal_lm", tiny_causal_lm)):
         for added in (False, True):
             model = Text2TextModel(str(path))
-            model.load(local_files_only=True)
+            model.load()
             if added:
                 codec = TagCodec(model, LABELS)  # names only, to list the tags
                 model.add_tokens(list(codec.tag_ids))
@@ -241,14 +241,19 @@ def test_constrained_output_is_a_tagging_of_the_input(
 
     codec = _codec(codecs, kind, added, labels)
     automata = [codec.automaton(words) for words in sentences]
-    processors = [NoiseProcessor(seed, scale)] if scale else []
-    processors.append(ConstrainedLogitsProcessor(automata, num_beams, codec.end_ids))
-    outputs = codec.model.generate(
+
+    def processor_for(rows):
+        processors = [NoiseProcessor(seed, scale)] if scale else []
+        automata_of_batch = [automata[r] for r in rows]
+        return processors + [ConstrainedLogitsProcessor(automata_of_batch, num_beams, codec.end_ids)]
+
+    generated = codec.model.generate_ids(
         [codec.input_ids(w) for w in sentences],
         max_new_tokens=codec.max_new_tokens(sentences),
         num_beams=num_beams,
-        logits_processor=processors,
+        processor_for=processor_for,
     )
+    outputs = [seqs[0] for seqs in generated]
     assert len(outputs) == len(sentences)
     for words, aut, ids in zip(sentences, automata, outputs):
         parse = aut.parse(ids)  # strict: raises if rejected or incomplete
@@ -377,13 +382,13 @@ def test_constrained_output_is_a_tagging_of_the_input_many(
 
 
 def test_long_input_truncated_encoder_still_tags_every_word(tiny_mt5):
-    """An encoder input cut at max_input_length does not cut the tagging: the automaton
+    """An encoder input cut at max_length does not cut the tagging: the automaton
     copies every word of the sentence."""
     from spacy_xlt.backends.text2text import Text2TextModel
     from spacy_xlt.decoding.tagging import TagCodec, tag_batch
 
-    model = Text2TextModel(str(tiny_mt5), max_input_length=8)
-    model.load(local_files_only=True)
+    model = Text2TextModel(str(tiny_mt5), max_length=8)
+    model.load()
     codec = TagCodec(model, ["PER"])
     words = (CORPUS_WORDS * 3)[:30]
     assert len(codec.input_ids(words)) == 8

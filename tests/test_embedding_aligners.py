@@ -307,9 +307,16 @@ def tiny_encoder_path(request):
 
 @pytest.fixture(scope="module")
 def encoder(tiny_encoder_path):
+    return _loaded(str(tiny_encoder_path), layer=2, batch_size=3)
+
+
+def _loaded(*args, **kwargs):
+    """An HFEncoder, loaded (what the projector's initialize does)."""
     from spacy_xlt.backends.encoder import HFEncoder
 
-    return HFEncoder(str(tiny_encoder_path), layer=2, batch_size=3)
+    encoder = HFEncoder(*args, **kwargs)
+    encoder.load()
+    return encoder
 
 
 def _manual_word_vectors(enc, words):
@@ -362,13 +369,12 @@ def test_encoder_zero_piece_words_get_zero_vectors_and_are_counted(encoder):
 
 
 def test_encoder_long_sentences(tiny_encoder_path):
-    from spacy_xlt.backends.encoder import HFEncoder
 
     words = ["river"] * 20
-    strict = HFEncoder(str(tiny_encoder_path), layer=1, max_length=8)
+    strict = _loaded(str(tiny_encoder_path), layer=1, max_length=8)
     with pytest.raises(XLTError, match=r"XLTE183.*Sentence 1 "):
         strict.embed([["a"], words])
-    lenient = HFEncoder(str(tiny_encoder_path), layer=1, max_length=8, on_long="truncate")
+    lenient = _loaded(str(tiny_encoder_path), layer=1, max_length=8, on_long="truncate")
     got = lenient.embed([["a"], words])[1]
     assert got.shape == (20, lenient.hidden_size)
     assert got[:6].any(axis=1).all() and not got[6:].any()  # 6 pieces + 2 special tokens
@@ -382,21 +388,23 @@ def test_encoder_settings_are_checked(tiny_encoder_path):
     with pytest.raises(XLTError, match=r"XLTE180.*'float64'"):
         HFEncoder(str(tiny_encoder_path), layer=1, dtype="float64")
     with pytest.raises(XLTError, match=r"XLTE181.*has 2 layers"):
-        HFEncoder(str(tiny_encoder_path), layer=8)
+        _loaded(str(tiny_encoder_path), layer=8)
     with pytest.raises(XLTError, match="XLTE181"):
-        HFEncoder(str(tiny_encoder_path), layer=-4)
+        _loaded(str(tiny_encoder_path), layer=-4)
     with pytest.raises(XLTError, match="XLTE184"):
         HFEncoder(str(tiny_encoder_path), layer=1, on_long="drop")
+    with pytest.raises(XLTError, match="XLTE321"):  # nothing is loaded before initialize
+        HFEncoder(str(tiny_encoder_path), layer=1).embed([["a"]])
     with pytest.raises(XLTError, match="XLTE185"):
         resolve_device("tpu:0")
     assert str(resolve_device(-1)) == "cpu" and str(resolve_device(0)) == "cuda:0"
     assert str(resolve_device("cuda:1")) == "cuda:1"
-    with pytest.raises(XLTError, match="XLTE186"):
-        HFEncoder(str(tiny_encoder_path) + "-missing", layer=1)
+    with pytest.raises(XLTError, match="XLTE320"):
+        _loaded(str(tiny_encoder_path) + "-missing", layer=1)
     with pytest.raises(XLTError, match="XLTE190"):
-        HFEncoder(str(tiny_encoder_path), layer=1).embed([["a", None]])
+        _loaded(str(tiny_encoder_path), layer=1).embed([["a", None]])
     # capped at the model's positions (the tokenizer's model_max_length)
-    assert HFEncoder(str(tiny_encoder_path), layer=1, max_length=4096).max_length == 512
+    assert _loaded(str(tiny_encoder_path), layer=1, max_length=4096).max_length == 512
 
 
 def test_encoders_satisfy_the_protocols(encoder):
@@ -407,18 +415,17 @@ def test_encoders_satisfy_the_protocols(encoder):
 
 
 def test_encoder_layers_and_dtypes(tiny_encoder_path):
-    from spacy_xlt.backends.encoder import HFEncoder
 
     words = [["Daga", "visited", "the", "old", "market", "."]]
-    full = HFEncoder(str(tiny_encoder_path), layer=1, skip_upper_layers=False)
-    cut = HFEncoder(str(tiny_encoder_path), layer=1)
+    full = _loaded(str(tiny_encoder_path), layer=1, skip_upper_layers=False)
+    cut = _loaded(str(tiny_encoder_path), layer=1)
     assert len(cut.model.encoder.layer) == 1 and len(full.model.encoder.layer) == 2
     np.testing.assert_allclose(cut.embed(words)[0], full.embed(words)[0], atol=1e-5)
-    last = HFEncoder(str(tiny_encoder_path), layer=-1).embed(words)[0]
-    np.testing.assert_allclose(last, HFEncoder(str(tiny_encoder_path), layer=2).embed(words)[0], atol=1e-6)
-    emb0 = HFEncoder(str(tiny_encoder_path), layer=0).embed(words)[0]
+    last = _loaded(str(tiny_encoder_path), layer=-1).embed(words)[0]
+    np.testing.assert_allclose(last, _loaded(str(tiny_encoder_path), layer=2).embed(words)[0], atol=1e-6)
+    emb0 = _loaded(str(tiny_encoder_path), layer=0).embed(words)[0]
     assert emb0.shape == last.shape
-    half = HFEncoder(str(tiny_encoder_path), layer=2, dtype="bfloat16")
+    half = _loaded(str(tiny_encoder_path), layer=2, dtype="bfloat16")
     assert half.model.dtype.__str__() == "torch.bfloat16"
     got = half.embed(words)[0]
     assert got.dtype == np.float32
@@ -473,7 +480,6 @@ def test_awesome_style_checkpoint_loads_through_automodel(tmp_path, tiny_bert):
     the BERT body from them, so the vectors equal those of the body alone."""
     from transformers import BertForMaskedLM
 
-    from spacy_xlt.backends.encoder import HFEncoder
 
     base = tiny_bert
     mlm = BertForMaskedLM.from_pretrained(str(base))
@@ -482,8 +488,8 @@ def test_awesome_style_checkpoint_loads_through_automodel(tmp_path, tiny_bert):
 
     AutoTokenizer.from_pretrained(str(base)).save_pretrained(tmp_path)
     words = [["Daga", "sold", "the", "green", "house", "."]]
-    got = HFEncoder(str(tmp_path), layer=2).embed(words)[0]
-    want = HFEncoder(str(base), layer=2).embed(words)[0]
+    got = _loaded(str(tmp_path), layer=2).embed(words)[0]
+    want = _loaded(str(base), layer=2).embed(words)[0]
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
@@ -496,12 +502,14 @@ def test_registered_aligners_resolve_from_config(tiny_encoder_path):
 
     for text, cls in ((DEFAULT_SIMALIGN_CONFIG, EmbeddingAligner), (DEFAULT_AWESOME_CONFIG, SoftmaxAligner)):
         config = Config().from_str(text)
-        assert config["aligner"]["encoder"]["name_or_path"] == "bert-base-multilingual-cased"
+        assert config["aligner"]["encoder"]["name"] == "bert-base-multilingual-cased"
         assert config["aligner"]["encoder"]["layer"] == 8
-        config["aligner"]["encoder"]["name_or_path"] = str(tiny_encoder_path)
+        config["aligner"]["encoder"]["name"] = str(tiny_encoder_path)
         config["aligner"]["encoder"]["layer"] = 2
         aligner = registry.resolve(config)["aligner"]
         assert isinstance(aligner, cls) and isinstance(aligner, Aligner)
+        assert not aligner.encoder.loaded  # resolving a config downloads nothing
+        aligner.initialize()
         assert aligner.encoder.layer == 2
         out = aligner.align([(["Daga", "sold", "it"], ["Daga", "lonós", "lo"])])
         assert all(0 <= i < 3 and 0 <= j < 3 for i, j in out[0])

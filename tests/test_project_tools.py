@@ -14,7 +14,7 @@ from spacy.tokens import Doc, DocBin, Span
 from typer.testing import CliRunner
 
 from spacy_xlt.cli import xlt_cli
-from spacy_xlt.cli.predict import parse_overrides
+from spacy_xlt.cli._util import parse_overrides
 from spacy_xlt.cli.results import KNOWN_METHODS, build_results, parse_methods
 from spacy_xlt.errors import XLTError
 from spacy_xlt.pairs import has_source, make_pair, source_spans
@@ -197,6 +197,11 @@ def test_parse_overrides():
         "a.f": "",
     }
     for bad in ("a.b", "nodot=1", "a..b=1", "=1"):
+        with pytest.raises(XLTError, match="XLTE082"):
+            parse_overrides([bad], dotted=True)
+    # spacy xlt project reads keys inside the projector block: no dot needed there
+    assert parse_overrides(["max_gap=3", "aligner.seed=1"]) == {"max_gap": 3, "aligner.seed": 1}
+    for bad in ("max_gap", "a..b=1", "=1"):
         with pytest.raises(XLTError, match="XLTE082"):
             parse_overrides([bad])
 

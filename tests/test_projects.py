@@ -69,7 +69,7 @@ def test_dry_run_lists_every_command(tmp_path, name):
     assert len(printed) == n_lines
     assert "${vars." not in stdout
     assert any("spacy xlt translate" in line for line in printed)
-    assert any("--method tprojection" in line for line in printed)
+    assert any("--pipeline training/tprojection/model-best" in line for line in printed)
     # translate-train with and without the English data added
     assert any(re.search(r"subset '?corpus/silver/tprojection/\{lang\}\.spacy'? corpus/en_train\.spacy", line) for line in printed)
     for line in printed:

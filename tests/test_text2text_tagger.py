@@ -11,6 +11,7 @@ import pytest
 import spacy
 from spacy.training import Example
 
+from spacy_xlt.decoding.tagging import TagResult
 from spacy_xlt.errors import XLTError
 from spacy_xlt.labels import TokenSpan, check_spans
 from spacy_xlt.pairs import doc_spans, set_doc_spans
@@ -72,8 +73,10 @@ def test_default_config_and_registry():
     assert cfg["model"]["@misc"] == "spacy_xlt.Text2TextModel.v1"
     assert cfg["model"]["name"] == "bigscience/mt0-xl"
     assert cfg["constrained"] is True and cfg["num_beams"] == 4
+    assert cfg["trainer"]["@misc"] == "spacy_xlt.Trainer.v1"
+    assert cfg["trainer"]["learning_rate"] == 7e-5 and cfg["model"]["batch_size"] == 8
     assert not pipe.backend.loaded  # nothing is downloaded before initialize
-    with pytest.raises(XLTError, match="XLTE245"):
+    with pytest.raises(XLTError, match="XLTE321"):
         pipe(nlp("Hello there"))
     # the config string round-trips
     nlp2 = spacy.blank("en").from_config(nlp.config)
@@ -81,21 +84,23 @@ def test_default_config_and_registry():
 
 
 @pytest.mark.parametrize(
-    "key,value",
+    "config,code",
     [
-        ("num_beams", 0),
-        ("batch_size", 0),
-        ("max_new_tokens", 0),
-        ("mixed_precision", "fp8"),
-        ("optimizer", "lion"),
-        ("grad_accumulation", 0),
-        ("prompt_template", "no text slot"),
+        ({"num_beams": 0}, "XLTE326"),
+        ({"max_new_tokens": 0}, "XLTE326"),
+        ({"unknown_labels": "drop"}, "XLTE326"),
+        ({"prompt_template": "no text slot"}, "XLTE247"),
+        ({"model": {"batch_size": 0}}, "XLTE283"),
+        ({"trainer": {"mixed_precision": "fp8"}}, "XLTE323"),
+        ({"trainer": {"optimizer": "lion"}}, "XLTE323"),
+        ({"trainer": {"learning_rate": 0}}, "XLTE323"),
+        ({"trainer": {"warmup_steps": -1}}, "XLTE323"),
     ],
 )
-def test_bad_values_rejected(key, value):
+def test_bad_values_rejected(config, code):
     nlp = spacy.blank("en")
-    with pytest.raises(XLTError, match="XLTE243|XLTE247"):
-        nlp.add_pipe(FACTORY, config={key: value})
+    with pytest.raises(XLTError, match=code):
+        nlp.add_pipe(FACTORY, config=config)
 
 
 def test_bad_model_settings_rejected():
@@ -108,7 +113,7 @@ def test_bad_model_settings_rejected():
 
 def test_missing_model_is_a_clear_error(tmp_path):
     nlp = _nlp(tmp_path / "nothing-here")
-    with pytest.raises(XLTError, match="XLTE244"):
+    with pytest.raises(XLTError, match="XLTE320"):
         nlp.initialize(lambda: _examples(nlp))
 
 
@@ -157,6 +162,28 @@ def test_spans_key_and_labels_from_config(tiny_mt5):
     check_spans(doc_spans(doc, "sc"), len(doc))
 
 
+def test_score_weights_follow_the_spans_key(tiny_mt5):
+    """With a span group the training loop weights spans_<key>_f, the score the tagger
+    reports (spaCy drops weights of scores nobody reports); doc.ents weights stay hidden."""
+    from spacy.training.loop import create_evaluation_callback
+
+    nlp = _nlp(tiny_mt5, spans_key="sc", num_beams=1)
+    examples = _examples(nlp, spans_key="sc")
+    nlp.initialize(lambda: examples)
+    weights = nlp.config["training"]["score_weights"]
+    assert weights["spans_sc_f"] == 1.0 and weights.get("ents_f") is None
+    # the weighted score spacy train selects model-best by is the span F1
+    pipe = nlp.get_pipe(FACTORY)
+    pipe.predict = lambda docs: [  # a perfect tagger: the gold spans of each doc
+        TagResult(doc_spans(eg.reference, "sc")) for eg in examples for doc in docs if eg.text == doc.text
+    ]
+    score, scores = create_evaluation_callback(nlp, lambda nlp: examples, weights)()
+    assert scores["spans_sc_f"] == 1.0 and score == pytest.approx(1.0)
+    plain = _nlp(tiny_mt5, num_beams=1)
+    plain.initialize(lambda: _examples(plain))
+    assert plain.config["training"]["score_weights"]["ents_f"] == 1.0
+
+
 def test_no_labels_is_an_error(tiny_mt5):
     nlp = _nlp(tiny_mt5)
     with pytest.raises(XLTError, match="XLTE248"):
@@ -164,13 +191,13 @@ def test_no_labels_is_an_error(tiny_mt5):
 
 
 def test_update_lowers_the_loss_and_rejects_unknown_labels(tiny_mt5):
-    nlp = _nlp(tiny_mt5, learning_rate=3e-3)
+    nlp = _nlp(tiny_mt5, trainer={"learning_rate": 3e-3})
     examples = _examples(nlp)
     nlp.initialize(lambda: examples)
     pipe = nlp.get_pipe(FACTORY)
-    first = pipe.update(examples)[FACTORY]
+    first = nlp.update(examples)[FACTORY]
     for _ in range(15):
-        last = pipe.update(examples)[FACTORY]
+        last = nlp.update(examples)[FACTORY]
     assert last < first * 0.8
     bad = nlp.make_doc("Amina left")
     ref = bad.copy()
@@ -182,34 +209,52 @@ def test_update_lowers_the_loss_and_rejects_unknown_labels(tiny_mt5):
 @pytest.mark.parametrize(
     "settings",
     [
-        {"grad_accumulation": 2, "warmup_steps": 4, "decay_steps": 10},
+        {"warmup_steps": 4, "decay_steps": 10},
         {"mixed_precision": "bf16", "gradient_checkpointing": True},
         {"optimizer": "adafactor"},
     ],
 )
 def test_training_settings(tiny_causal_lm, settings):
-    """Accumulation steps the optimizer every N updates; bf16 autocast, gradient
-    checkpointing and Adafactor train a decoder-only model (prompt masked out of the loss)."""
+    """The trainer's schedule, bf16 autocast, gradient checkpointing and Adafactor train a
+    decoder-only model (prompt masked out of the loss)."""
     import torch
 
-    nlp = _nlp(tiny_causal_lm, learning_rate=3e-3, **settings)
+    nlp = _nlp(tiny_causal_lm, trainer={"learning_rate": 3e-3, **settings})
     examples = _examples(nlp)
     nlp.initialize(lambda: examples)
     pipe = nlp.get_pipe(FACTORY)
     weights = pipe.backend.model.get_input_embeddings().weight
     start = weights.detach().clone()
-    pipe.update(examples)
-    changed = not torch.equal(start, weights.detach())
-    assert changed == (settings.get("grad_accumulation", 1) == 1)
-    pipe.update(examples)
+    nlp.update(examples)
     assert not torch.equal(start, weights.detach())
     if "warmup_steps" in settings:
-        assert pipe._optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 4)
-        lrs = [pipe.lr_at(step) for step in (2, 4, 9, 14, 30)]
+        assert pipe.trainer.optimizer.param_groups[0]["lr"] == pytest.approx(3e-3 / 4)
+        lrs = [pipe.trainer.lr_at(step) for step in (2, 4, 9, 14, 30)]
         assert lrs == pytest.approx([1.5e-3, 3e-3, 1.5e-3, 0.0, 0.0])
     assert not pipe.backend.model.training  # back in eval mode for prediction
     doc = nlp("Amina flew to Lagos")
     check_spans(doc_spans(doc), len(doc))
+
+
+def test_gradients_accumulate_until_finish_update(tiny_mt5):
+    """spaCy's convention: update() accumulates, finish_update() steps (what [training]
+    accumulate_gradient relies on); nlp.update does both."""
+    import torch
+
+    nlp = _nlp(tiny_mt5, trainer={"learning_rate": 3e-3})
+    examples = _examples(nlp)
+    nlp.initialize(lambda: examples)
+    pipe = nlp.get_pipe(FACTORY)
+    weights = pipe.backend.model.get_input_embeddings().weight
+    start = weights.detach().clone()
+    pipe.update(examples[:2])
+    pipe.update(examples[2:], sgd=False)
+    assert torch.equal(start, weights.detach()) and pipe.trainer.pending == 2
+    pipe.finish_update(None)
+    assert not torch.equal(start, weights.detach())
+    assert pipe.trainer.n_steps == 1 and pipe.trainer.pending == 0
+    pipe.finish_update(None)  # nothing accumulated: no step
+    assert pipe.trainer.n_steps == 1
 
 
 @pytest.mark.parametrize("kind", ["mt5", "causal_lm"])
@@ -219,7 +264,7 @@ def test_to_disk_spacy_load_offline_identical(kind, tiny_mt5, tiny_causal_lm, tm
     src = tiny_mt5 if kind == "mt5" else tiny_causal_lm
     copy = tmp_path / "model"
     shutil.copytree(src, copy)
-    nlp = _nlp(copy, learning_rate=3e-3)
+    nlp = _nlp(copy, trainer={"learning_rate": 3e-3})
     examples = _examples(nlp)
     nlp.initialize(lambda: examples)
     for _ in range(3):
@@ -247,7 +292,7 @@ def test_to_disk_before_initialize(tmp_path):
     loaded = spacy.load(tmp_path / "p")
     assert loaded.get_pipe(FACTORY).labels == ("PER",)
     assert not loaded.get_pipe(FACTORY).backend.loaded
-    with pytest.raises(XLTError, match="XLTE249"):
+    with pytest.raises(XLTError, match="XLTE325"):
         loaded.get_pipe(FACTORY).from_disk(tmp_path / "missing")
 
 
@@ -273,7 +318,7 @@ def test_unknown_labels_ignored_in_training_and_scoring(tiny_mt5):
     nlp.initialize(lambda: examples)
     pipe = nlp.get_pipe(FACTORY)
     assert pipe.labels == ("PER",) and pipe.is_trainable
-    losses = pipe.update(examples)
+    losses = nlp.update(examples)
     assert losses[FACTORY] > 0
     # a perfect PER tagging scores 1.0 although the gold also has LOC spans
     docs = [eg.predicted.copy() for eg in examples]
@@ -284,10 +329,13 @@ def test_unknown_labels_ignored_in_training_and_scoring(tiny_mt5):
 
 
 @pytest.mark.slow
-def test_spacy_train_example_config_learns_synthetic_task(tiny_mt5, tmp_path):
+@pytest.mark.parametrize("spans_key", [None, "sc"])
+def test_spacy_train_example_config_learns_synthetic_task(tiny_mt5, tmp_path, spans_key):
     """`spacy train` with examples/text2text_tagger.cfg and a tiny random mT5 learns to tag
     runs of capitalised words (dev F1 >= 0.9 within 600 steps, about a minute on CPU);
-    the trained pipeline reloads with identical predictions."""
+    the trained pipeline reloads with identical predictions. With a span group, best-model
+    selection follows its scores (were the weights left on ents_f, every evaluation would
+    score 0 and model-best would be the untrained step-0 model)."""
     import json
 
     from spacy.cli.train import train
@@ -301,8 +349,11 @@ def test_spacy_train_example_config_learns_synthetic_task(tiny_mt5, tmp_path):
         "components.xlt_tagger.model.name": str(tiny_mt5),
         "components.xlt_tagger.labels": ["CAP"],
         "components.xlt_tagger.unknown_labels": "error",
-        "components.xlt_tagger.learning_rate": 0.005,
-        "components.xlt_tagger.warmup_steps": 0,
+        "components.xlt_tagger.trainer.learning_rate": 0.005,
+        "components.xlt_tagger.trainer.warmup_steps": 0,
+        "components.xlt_tagger.spans_key": spans_key,
+        "corpora.train.spans_key": spans_key,
+        "corpora.dev.spans_key": spans_key,
         "training.batcher.size": 16,
         "training.max_epochs": 0,
         "training.max_steps": 600,
@@ -311,33 +362,39 @@ def test_spacy_train_example_config_learns_synthetic_task(tiny_mt5, tmp_path):
     train(REPO / "examples" / "text2text_tagger.cfg", tmp_path / "out", overrides=overrides)
     best = tmp_path / "out" / "model-best"
     meta = json.loads((best / "meta.json").read_text(encoding="utf8"))
-    assert meta["performance"]["ents_f"] >= 0.9, meta["performance"]
+    key = "ents_f" if spans_key is None else f"spans_{spans_key}_f"
+    assert meta["performance"][key] >= 0.9, meta["performance"]
     nlp = spacy.load(best)
+    assert nlp.config["training"]["score_weights"][key] == 1.0
     texts = [line for line in (corpus / "dev.conll").read_text(encoding="utf8").split("\n\n")][:20]
     words = [[row.split(" ")[0] for row in block.splitlines()] for block in texts]
     docs = [spacy.tokens.Doc(nlp.vocab, words=w) for w in words]
-    before = [doc_spans(d) for d in nlp.pipe(docs)]
+    before = [doc_spans(d, spans_key) for d in nlp.pipe(docs)]
     nlp.to_disk(tmp_path / "again")
     again = spacy.load(tmp_path / "again")
     docs = [spacy.tokens.Doc(again.vocab, words=w) for w in words]
-    assert [doc_spans(d) for d in again.pipe(docs)] == before
+    assert [doc_spans(d, spans_key) for d in again.pipe(docs)] == before
 
 
-def test_generate_batches_follow_the_component_batch_size(tiny_mt5):
-    """nlp.pipe's batch_size widens the length-sorted window; generate() gets batch_size."""
-    nlp = _nlp(tiny_mt5, num_beams=1, batch_size=3)
+def test_generate_batches_follow_the_backend_batch_size(tiny_mt5):
+    """nlp.pipe's batch_size is the window; the backend sorts it by length and generates
+    model.batch_size sentences at a time, results in input order."""
+    nlp = _nlp(tiny_mt5, num_beams=1, model={"name": str(tiny_mt5), "batch_size": 3})
     nlp.initialize(lambda: _examples(nlp))
     pipe = nlp.get_pipe(FACTORY)
     sizes = []
-    predict = pipe.predict
+    generate = pipe.backend.model.generate
 
-    def counting(docs):
-        sizes.append([len(d) for d in docs])
-        return predict(docs)
+    def counting(**kwargs):
+        sizes.append(int((kwargs["attention_mask"].sum(dim=1)).min()))
+        sizes.append(kwargs["input_ids"].shape[0])
+        return generate(**kwargs)
 
-    pipe.predict = counting
+    pipe.backend.model.generate = counting
     texts = ["a b c d e", "a", "a b c", "a b", "a b c d", "a b c d e f g", "x y"]
     docs = list(nlp.pipe(texts, batch_size=100))
     assert [d.text for d in docs] == texts  # order kept
-    assert [len(b) for b in sizes] == [3, 3, 1]
-    assert sizes[0] == [1, 2, 2] and sizes[-1] == [7]  # sorted by length
+    assert sizes[1::2] == [3, 3, 1]  # rows per generate() call
+    shortest = sizes[0::2]
+    assert shortest == sorted(shortest, reverse=True)  # longest inputs first
+    assert pipe.backend.counts["batches"] == 3

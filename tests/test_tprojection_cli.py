@@ -57,7 +57,9 @@ class Crashing:
 def translator(tiny_nllb):
     from spacy_xlt.backends.translator import Translator
 
-    return Translator(str(tiny_nllb), num_beams=1, max_new_tokens=6)
+    translator = Translator(str(tiny_nllb), num_beams=1, max_new_tokens=6)
+    translator.load()
+    return translator
 
 
 def test_translate_resumes_after_a_crash(tmp_path, translator, tiny_nllb):
@@ -161,68 +163,72 @@ def test_project_cli_tprojection(tmp_path, tiny_mt5, tiny_nllb):
     pairs = _write_pairs(tmp_path / "pairs.spacy")
     out = tmp_path / "projected.spacy"
     args = [
-        "project",
-        str(pairs),
-        str(out),
-        "--method",
-        "tprojection",
-        "--model",
-        str(tiny_nllb),
-        "--num-beams",
-        "2",
-        "--lang",
-        "es",
-    ]
+        "project", str(pairs), str(out), "--method", "tprojection",
+        "--set", f"translator.name={tiny_nllb}", "--set", "num_beams=2",
+        "--set", "generator.max_new_tokens=8", "--lang", "es",
+    ]  # fmt: skip
     missing = runner.invoke(xlt_cli, args)
     assert missing.exit_code == 1 and "XLTE296" in missing.output
-    result = runner.invoke(xlt_cli, args + ["--generator", str(tiny_mt5)])
+    result = runner.invoke(xlt_cli, args + ["--set", f"generator.name={tiny_mt5}"])
     assert result.exit_code == 0, result.output
     assert "source spans" in result.output
     docs = list(read_docs(out))
     assert len(docs) == 4 and all("xlt_projection" in d.user_data for d in docs)
+    # --generator is the same as --method tprojection --set generator.name=G
+    short_args = args[:2] + [str(tmp_path / "short.spacy")] + args[5:]
+    short = runner.invoke(xlt_cli, short_args + ["--generator", str(tiny_mt5)])
+    assert short.exit_code == 0, short.output
+    assert [d.to_json()["ents"] for d in read_docs(tmp_path / "short.spacy")] == [
+        d.to_json()["ents"] for d in docs
+    ]
+    clash = runner.invoke(xlt_cli, [*args[:4], "statistical", "--generator", str(tiny_mt5)])
+    assert clash.exit_code == 1 and "XLTE099" in clash.output
 
 
-def test_project_cli_with_a_saved_pipeline(tmp_path, tiny_mt5, tiny_nllb):
+def _saved_pipeline(path, tiny_mt5, tiny_nllb):
     nlp = spacy.blank("es")
     nlp.add_pipe(
         "xlt_tprojection",
         config={
-            "generator": {
-                "@misc": "spacy_xlt.Seq2SeqGenerator.v1",
-                "name_or_path": str(tiny_mt5),
-                "max_new_tokens": 8,
-            },
-            "translator": {"@misc": "spacy_xlt.Translator.v1", "name_or_path": str(tiny_nllb)},
+            "generator": {"@misc": "spacy_xlt.Seq2SeqGenerator.v1", "name": str(tiny_mt5), "max_new_tokens": 8},
+            "translator": {"@misc": "spacy_xlt.Translator.v1", "name": str(tiny_nllb)},
             "num_beams": 2,
         },
     )
     nlp.initialize(lambda: [])
-    nlp.to_disk(tmp_path / "pipeline")
-    # saved as trained on a GPU: --device (default cpu) must still load it here
-    cfg = tmp_path / "pipeline" / "config.cfg"
-    cfg.write_text(
-        cfg.read_text(encoding="utf8").replace('device = "cpu"', 'device = "cuda:0"'),
-        encoding="utf8",
-    )
-    assert 'device = "cuda:0"' in cfg.read_text(encoding="utf8")
+    nlp.to_disk(path)
+    return path
+
+
+def test_project_cli_with_a_saved_pipeline(tmp_path, tiny_mt5, tiny_nllb):
+    saved = _saved_pipeline(tmp_path / "pipeline", tiny_mt5, tiny_nllb)
+    # saved as trained on a GPU: --device cpu must still load it here
+    cfg = saved / "config.cfg"
+    cfg.write_text(cfg.read_text(encoding="utf8").replace('device = "cpu"', 'device = "cuda:0"'), encoding="utf8")
+    assert cfg.read_text(encoding="utf8").count('device = "cuda:0"') == 2
     pairs = _write_pairs(tmp_path / "pairs.spacy")
     out = tmp_path / "projected.spacy"
-    # the translator comes from the saved config; --num-beams overrides the saved setting
     args = [
-        "project",
-        str(pairs),
-        str(out),
-        "--method",
-        "tprojection",
-        "--generator",
-        str(tmp_path / "pipeline"),
-        "--num-beams",
-        "2",
-        "--lang",
-        "es",
-        "--save-alignments",
-    ]
+        "project", str(pairs), str(out), "--pipeline", str(saved), "--device", "cpu",
+        "--set", "num_beams=2", "--set", "save_candidates=true", "--lang", "es",
+    ]  # fmt: skip
     result = runner.invoke(xlt_cli, args)
     assert result.exit_code == 0, result.output
     docs = list(read_docs(out))
     assert len(docs) == 4 and all("candidates" in d.user_data["xlt_projection"] for d in docs)
+    # --generator takes a saved pipeline too
+    again = runner.invoke(xlt_cli, [*args[:3], "--generator", str(saved), *args[5:]])
+    assert again.exit_code == 0, again.output
+    both = runner.invoke(xlt_cli, [*args, "--method", "statistical"])
+    assert both.exit_code == 1 and "XLTE099" in both.output
+
+
+def test_project_cli_another_translator_for_a_saved_pipeline(tmp_path, tiny_mt5, tiny_nllb, tiny_m2m100):
+    """--set translator.name=X loads X in place of the stored translator."""
+    saved = _saved_pipeline(tmp_path / "pipeline", tiny_mt5, tiny_nllb)
+    from spacy_xlt.projectors import load_projector_pipeline
+
+    _, pipe = load_projector_pipeline(str(saved), {"translator.name": str(tiny_m2m100)})
+    assert pipe.translator.style == "m2m100" and pipe.method.scorer.scorer is pipe.translator
+    _, kept = load_projector_pipeline(str(saved))
+    assert kept.translator.style == "nllb"

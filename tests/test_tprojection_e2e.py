@@ -42,13 +42,12 @@ def run_e2e(
         config={
             "generator": {
                 "@misc": "spacy_xlt.Seq2SeqGenerator.v1",
-                "name_or_path": str(tiny_mt5),
-                "optimizer": "adamw",
-                "learn_rate": lr,
+                "name": str(tiny_mt5),
                 "max_new_tokens": max_new_tokens,
                 "batch_size": 32,
             },
-            "translator": {"@misc": "spacy_xlt.Translator.v1", "name_or_path": str(tiny_nllb)},
+            "translator": {"@misc": "spacy_xlt.Translator.v1", "name": str(tiny_nllb)},
+            "trainer": {"@misc": "spacy_xlt.Trainer.v1", "optimizer": "adamw", "learning_rate": lr},
             "num_beams": 4,
             "target_lang": "es",
         },
@@ -82,7 +81,7 @@ def test_e2e_mechanics_fast(tiny_mt5, tiny_nllb):
     )
     stats = pipe.stats
     assert stats["pairs"] == 4
-    assert stats["source_spans"] == stats["projected"] + stats["no_candidate"] + stats["conflict"]
+    assert stats["source_spans"] == stats["projected"] + stats["unaligned"] + stats["conflict"]
     assert 0.0 <= result["micro"]["f"] <= 1.0
     assert result["projection"]["n_source_spans"] == stats["source_spans"]
 
@@ -126,14 +125,17 @@ num_beams = 4
 
 [components.xlt_tprojection.generator]
 @misc = "spacy_xlt.Seq2SeqGenerator.v1"
-name_or_path = ${paths.generator}
+name = ${paths.generator}
 max_new_tokens = 32
-optimizer = "adafactor"
-learn_rate = 0.0001
 
 [components.xlt_tprojection.translator]
 @misc = "spacy_xlt.Translator.v1"
-name_or_path = ${paths.translator}
+name = ${paths.translator}
+
+[components.xlt_tprojection.trainer]
+@misc = "spacy_xlt.Trainer.v1"
+optimizer = "adafactor"
+learning_rate = 0.0001
 
 [corpora]
 

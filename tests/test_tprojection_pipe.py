@@ -8,7 +8,7 @@ from spacy.training import Example
 from spacy_xlt.errors import XLTError
 from spacy_xlt.labels import TokenSpan
 from spacy_xlt.pairs import make_pair, set_doc_spans, source_spans
-from spacy_xlt.pipes.alignment_projector import PROJECTION_KEY
+from spacy_xlt.pipes.util import PROJECTION_KEY
 from spacy_xlt.testing import generate_parallel
 
 
@@ -27,12 +27,11 @@ def _config(tiny_mt5, tiny_nllb, **extra):
     return {
         "generator": {
             "@misc": "spacy_xlt.Seq2SeqGenerator.v1",
-            "name_or_path": str(tiny_mt5),
+            "name": str(tiny_mt5),
             "max_new_tokens": 12,
-            "optimizer": "adamw",
-            "learn_rate": 0.001,
         },
-        "translator": {"@misc": "spacy_xlt.Translator.v1", "name_or_path": str(tiny_nllb)},
+        "translator": {"@misc": "spacy_xlt.Translator.v1", "name": str(tiny_nllb)},
+        "trainer": {"@misc": "spacy_xlt.Trainer.v1", "optimizer": "adamw", "learning_rate": 0.001},
         "num_beams": 3,
         "target_lang": "es",
         **extra,
@@ -79,7 +78,7 @@ def test_default_config_builds_without_loading():
 def test_use_before_initialize_is_an_error(tiny_mt5, tiny_nllb):
     nlp = spacy.blank("es")
     nlp.add_pipe("xlt_tprojection", config=_config(tiny_mt5, tiny_nllb))
-    with pytest.raises(XLTError, match="XLTE289"):
+    with pytest.raises(XLTError, match="XLTE321"):
         nlp(_pairs(nlp, 1)[0])
 
 
@@ -99,7 +98,7 @@ def test_initialize_and_update(trained):
     _, pipe, losses = trained
     assert set(pipe.labels) <= {"PER", "LOC", "ORG", "DATE"} and "PER" in pipe.labels
     assert losses[-1] < losses[0]
-    assert pipe.generator.counts["steps"] == 4
+    assert pipe.trainer.n_steps == 4
 
 
 def test_projection_writes_valid_spans_and_records(trained):
@@ -116,7 +115,8 @@ def test_projection_writes_valid_spans_and_records(trained):
             assert 0 <= ent.start < ent.end <= len(doc)
     stats = pipe.stats
     assert stats["pairs"] == len(pairs)
-    assert stats["source_spans"] == stats["projected"] + stats["no_candidate"] + stats["conflict"]
+    assert stats["source_spans"] == stats["projected"] + stats["unaligned"] + stats["conflict"]
+    assert stats["unaligned"] == pipe.method.counts["no_candidate"]
     # every entity on every target is a run of its own tokens: the generator never invents text
     assert all(ent.text == " ".join(t.text for t in ent) for doc in out for ent in doc.ents)
 
@@ -131,10 +131,14 @@ def test_pipe_equals_call(trained):
 
 
 def test_save_load_same_predictions_offline(trained, tmp_path, tiny_mt5, tiny_nllb):
+    """The pipeline stores both models: it loads and projects with the configured model
+    folders gone (their names no longer resolve)."""
     nlp, pipe, _ = trained
     nlp.to_disk(tmp_path / "pipeline")
-    assert (tmp_path / "pipeline" / pipe.name / "generator" / "model.safetensors").exists()
-    loaded = spacy.load(tmp_path / "pipeline")
+    for folder in ("generator", "translator"):
+        assert (tmp_path / "pipeline" / pipe.name / folder / "model.safetensors").exists()
+    overrides = {f"components.{pipe.name}.{b}.name": str(tmp_path / "gone") for b in ("generator", "translator")}
+    loaded = spacy.load(tmp_path / "pipeline", config=overrides)
     before = [
         [(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(_pairs(nlp, 4, seed=9))
     ]
@@ -146,7 +150,12 @@ def test_save_load_same_predictions_offline(trained, tmp_path, tiny_mt5, tiny_nl
     # to_bytes / from_bytes of the component alone
     fresh = spacy.blank("es").add_pipe("xlt_tprojection", config=_config(tiny_mt5, tiny_nllb))
     fresh.from_bytes(pipe.to_bytes())
-    assert fresh.generator.loaded and fresh.labels == pipe.labels
+    assert fresh.generator.loaded and fresh.translator.loaded and fresh.labels == pipe.labels
+    # a second save over the first rewrites the generator but reuses the frozen translator
+    weights = tmp_path / "pipeline" / pipe.name / "translator" / "model.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    nlp.to_disk(tmp_path / "pipeline")
+    assert weights.stat().st_mtime_ns == stamp
 
 
 def test_save_candidates_and_span_group(trained, tmp_path, tiny_mt5, tiny_nllb):
@@ -169,8 +178,8 @@ def test_target_language_needed_and_pair_needed(tiny_mt5, tiny_nllb, trained):
     pipe_xx = spacy.blank("xx").add_pipe(
         "xlt_tprojection", config=_config(tiny_mt5, tiny_nllb, target_lang=None)
     )
-    pipe_xx.generator = pipe.generator
-    pipe_xx.method.generator = pipe.generator
+    pipe_xx.replace_backend("generator", pipe.generator)
+    pipe_xx.replace_backend("translator", pipe.translator)
     with pytest.raises(XLTError, match="XLTE295"):
         pipe_xx(_pairs(nlp, 1)[0])
 
@@ -192,16 +201,16 @@ def test_pair_corpus_keeps_the_source_side(tmp_path):
 
 
 def test_bad_settings_are_rejected(tiny_mt5, tiny_nllb):
-    for key, value in (("num_beams", 0), ("batch_size", 0)):
-        with pytest.raises(XLTError, match="XLTE283"):
+    for key, value, code in (("num_beams", 0, "XLTE283"), ("batch_size", 0, "XLTE326")):
+        with pytest.raises(XLTError, match=code):
             spacy.blank("es").add_pipe(
                 "xlt_tprojection", config=_config(tiny_mt5, tiny_nllb, **{key: value})
             )
-    bad_gen = _config(tiny_mt5, tiny_nllb)
-    bad_gen["generator"]["optimizer"] = "sgd"
-    with pytest.raises(XLTError, match="XLTE283"):
-        spacy.blank("es").add_pipe("xlt_tprojection", config=bad_gen)
-    with pytest.raises(XLTError, match="XLTE288"):
+    bad = _config(tiny_mt5, tiny_nllb)
+    bad["trainer"]["optimizer"] = "sgd"
+    with pytest.raises(XLTError, match="XLTE323"):
+        spacy.blank("es").add_pipe("xlt_tprojection", config=bad)
+    with pytest.raises(XLTError, match="XLTE320"):
         from spacy_xlt.backends.generator import Seq2SeqGenerator
 
         Seq2SeqGenerator("/nonexistent/generator").load()
@@ -217,10 +226,11 @@ def test_config_string_equals_add_pipe_config(tiny_mt5, tiny_nllb):
         reloaded.config["components"]["xlt_tprojection"]
         == nlp.config["components"]["xlt_tprojection"]
     )
-    made = registry.resolve(
-        {"g": {"@misc": "spacy_xlt.Seq2SeqGenerator.v1", "name_or_path": str(tiny_mt5)}}
-    )["g"]
-    assert not made.loaded and made.optimizer_name == "adafactor"
+    made = registry.resolve({"g": {"@misc": "spacy_xlt.Seq2SeqGenerator.v1", "name": str(tiny_mt5)}})["g"]
+    assert not made.loaded and made.max_length == 256
+    trainer = nlp.config["components"]["xlt_tprojection"]["trainer"]
+    assert spacy.blank("es").add_pipe("xlt_tprojection").trainer.optimizer_name == "adafactor"
+    assert trainer["optimizer"] == "adamw"  # the test's own
 
 
 def test_empty_target_and_no_spans(trained):

@@ -74,7 +74,9 @@ def translator(request, tiny_nllb, tiny_m2m100):
     from spacy_xlt.backends.translator import Translator
 
     path = tiny_nllb if request.param == "nllb" else tiny_m2m100
-    return Translator(str(path), batch_size=2, num_beams=2, max_new_tokens=4)
+    translator = Translator(str(path), batch_size=2, num_beams=2, max_new_tokens=4)
+    translator.load()
+    return translator
 
 
 SOURCES = ["Amina saw the old river in Kado.", "Kado", "Sodu Group sold 12 books with Amina!", ""]
@@ -96,7 +98,8 @@ def test_score_batched_equals_one_by_one(translator):
 
 
 def test_score_is_two_to_the_minus_mean_cross_entropy(translator):
-    """Independent check through the model's own loss (language token masked out)."""
+    """Independent check through the model's own loss (language token masked out; the
+    default score style scores one extra </s>, as T-Projection's NMTScore fork)."""
     import torch
 
     tok, model = translator.tokenizer, translator.model
@@ -105,6 +108,9 @@ def test_score_is_two_to_the_minus_mean_cross_entropy(translator):
     enc = tok("Amina saw the old river in Kado.", text_target="Kado Group ní", return_tensors="pt")
     from transformers.models.m2m_100.modeling_m2m_100 import shift_tokens_right
 
+    assert translator.score_style == "tprojection"
+    eos = torch.tensor([[tok.eos_token_id]])
+    enc["labels"] = torch.cat([enc["labels"], eos], dim=1)
     decoder_input_ids = shift_tokens_right(
         enc["labels"], tok.pad_token_id, model.config.decoder_start_token_id
     )
@@ -122,15 +128,48 @@ def test_score_is_two_to_the_minus_mean_cross_entropy(translator):
     assert got == pytest.approx(expected, rel=1e-5)
 
 
-def test_nmtscore_compat_adds_second_eos(tiny_nllb):
+def test_score_styles(tiny_nllb):
+    """The default scores the extra </s> of T-Projection's NMTScore fork; "nmtscore" is
+    upstream NMTScore (the target's own </s> only)."""
     from spacy_xlt.backends.translator import Translator
 
-    plain = Translator(str(tiny_nllb))
-    compat = Translator(str(tiny_nllb), nmtscore_compat=True)
-    a = plain.score(["Kado"], ["Amina"], "en", "ha")[0]
-    b = compat.score(["Kado"], ["Amina"], "en", "ha")[0]
+    default, upstream = Translator(str(tiny_nllb)), Translator(str(tiny_nllb), score_style="nmtscore")
+    assert default.score_style == "tprojection"
+    default.load()
+    upstream.load()
+    a = upstream.score(["Kado"], ["Amina"], "en", "ha")[0]
+    b = default.score(["Kado"], ["Amina"], "en", "ha")[0]
     assert a != pytest.approx(b)
     assert math.isfinite(b) and 0 < b <= 1
+
+
+def test_used_before_load_and_saved_offline(tiny_nllb, tmp_path):
+    """Nothing loads on first use (only initialize or the translate command may reach a
+    hub); to_bytes/to_disk carry weights and tokenizer, so a copy scores identically."""
+    import shutil
+
+    from spacy_xlt.backends.translator import Translator
+
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_nllb, copy)
+    translator = Translator(str(copy))
+    with pytest.raises(XLTError, match="XLTE321"):
+        translator.score(["a"], ["b"], "en", "ha")
+    with pytest.raises(XLTError, match="XLTE321"):
+        translator.translate(["a"], "en", "ha")
+    translator.load()
+    expected = translator.score(SOURCES, TARGETS, "en", "ha")
+    data = translator.to_bytes()
+    translator.to_disk(tmp_path / "saved")
+    shutil.rmtree(copy)
+    for restored in (
+        Translator("gone").from_bytes(data),
+        Translator("gone").from_disk(tmp_path / "saved"),
+    ):
+        assert restored.style == "nllb"
+        np.testing.assert_allclose(restored.score(SOURCES, TARGETS, "en", "ha"), expected, rtol=1e-6)
+    with pytest.raises(XLTError, match="XLTE322"):
+        Translator("x").from_disk(tmp_path)
 
 
 def test_translate_batched_equals_one_by_one(translator):
@@ -155,13 +194,15 @@ def test_registered_and_bad_settings(tiny_nllb):
 
     from spacy_xlt.backends.translator import Translator
 
-    made = registry.resolve(
-        {"t": {"@misc": "spacy_xlt.Translator.v1", "name_or_path": str(tiny_nllb)}}
-    )["t"]
-    assert isinstance(made, Translator) and made.style == "nllb"
+    made = registry.resolve({"t": {"@misc": "spacy_xlt.Translator.v1", "name": str(tiny_nllb)}})["t"]
+    assert isinstance(made, Translator) and not made.loaded
+    made.load()
+    assert made.style == "nllb"
     with pytest.raises(XLTError, match="XLTE283"):
         Translator(str(tiny_nllb), batch_size=0)
     with pytest.raises(XLTError, match="XLTE180"):
         Translator(str(tiny_nllb), dtype="fp8")
-    with pytest.raises(XLTError, match="XLTE282"):
+    with pytest.raises(XLTError, match="XLTE283"):
+        Translator(str(tiny_nllb), score_style="fork")
+    with pytest.raises(XLTError, match="XLTE320"):
         Translator("/nonexistent/model/folder").load()

@@ -2,7 +2,9 @@
 
 The embedding aligners (``spacy_xlt.projection.embedding``) never load a model: they receive
 an object with ``embed(word_lists)`` (and, for piece-level alignment, ``embed_pieces``), built
-here by the registered ``spacy_xlt.HFEncoder.v1``. Words are passed to the fast tokenizer
+here by the registered ``spacy_xlt.HFEncoder.v1``. Loading (in the projector's ``initialize``
+or from a saved pipeline), device, dtype, batching and saving are
+:class:`~spacy_xlt.backends.hf.HFBackend`'s. Words are passed to the fast tokenizer
 pre-split (``is_split_into_words=True``) and pieces are mapped back to words through
 ``word_ids()``, never by matching strings, so the vectors line up with spaCy tokens.
 
@@ -22,39 +24,20 @@ Two edge cases, decided once:
 from __future__ import annotations
 
 import logging
-from typing import Dict, List, NamedTuple, Optional, Protocol, Sequence, Union, runtime_checkable
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from spacy.util import registry
 
 from ..errors import Errors, XLTError
-from .util import DTYPES, resolve_device, resolve_dtype  # noqa: F401 (re-exported)
+from ..ty import Encoder, PieceEncoder, Pieces  # noqa: F401 (re-exported)
+from .hf import HFBackend
+from .util import DTYPES, check_min_ints, resolve_device, resolve_dtype  # noqa: F401 (re-exported)
 
 logger = logging.getLogger("spacy_xlt")
 
 #: What to do with a sentence longer than ``max_length`` pieces.
 ON_LONG = ("error", "truncate")
-
-
-class Pieces(NamedTuple):
-    """Piece vectors of one sentence, special tokens removed."""
-
-    vectors: np.ndarray  #: (n_pieces, hidden) float32
-    word_ids: np.ndarray  #: (n_pieces,) int64: the word each piece belongs to
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """Gives one (n_words, hidden) array of word vectors per word list."""
-
-    def embed(self, word_lists: Sequence[Sequence[str]]) -> List[np.ndarray]: ...
-
-
-@runtime_checkable
-class PieceEncoder(Encoder, Protocol):
-    """An encoder that also exposes its subword pieces (for piece-level alignment)."""
-
-    def embed_pieces(self, word_lists: Sequence[Sequence[str]]) -> List[Pieces]: ...
 
 
 def pool_pieces(pieces: Pieces, n_words: int) -> np.ndarray:
@@ -73,83 +56,83 @@ def _preview(words: Sequence[str], n: int = 8) -> str:
     return text + (" ..." if len(words) > n else "")
 
 
-class HFEncoder:
+class HFEncoder(HFBackend):
     """Word (or piece) vectors from ``hidden_states[layer]`` of a Hugging Face encoder.
 
-    ``name_or_path`` is a model name on the hub or a local folder (AutoTokenizer, fast, and
+    ``name`` is a model name on the hub or a local folder (AutoTokenizer, fast, and
     AutoModel: BERT, XLM-R and awesome-align's fine-tuned BERT checkpoints all load).
     Sentences are sorted by length, encoded ``batch_size`` at a time under
     ``torch.inference_mode`` and returned in the input order. Layers above ``layer`` are
     never run (``skip_upper_layers``), as awesome-align does: same vectors, less time.
     """
 
+    role = "encoder"
+
     def __init__(
         self,
-        name_or_path: str,
+        name: str,
         layer: int = 8,
         *,
+        revision: Optional[str] = None,
         device: Union[str, int, None] = "cpu",
         dtype: str = "float32",
         batch_size: int = 32,
         max_length: int = 512,
         on_long: str = "error",
-        revision: Optional[str] = None,
         skip_upper_layers: bool = True,
     ) -> None:
-        import torch
-        from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-        self.name = str(name_or_path)
-        self.torch_dtype = resolve_dtype(dtype)
-        self.dtype = dtype
-        self.device = resolve_device(device)
         if on_long not in ON_LONG:
             raise XLTError(Errors.E184.format(name="on_long", value=on_long, options=", ".join(ON_LONG)))
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise XLTError(Errors.E184.format(name="batch_size", value=batch_size, options="an int >= 1"))
-        if not isinstance(max_length, int) or max_length < 3:
-            raise XLTError(Errors.E184.format(name="max_length", value=max_length, options="an int >= 3"))
-        self.batch_size = batch_size
-        self.max_length = max_length
+        if not isinstance(layer, int) or isinstance(layer, bool):
+            raise XLTError(Errors.E184.format(name="layer", value=layer, options="an int (negative: from the top)"))
+        check_min_ints((("max_length", max_length, 3),))
+        super().__init__(
+            name,
+            revision=revision,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            max_length=max_length,
+        )
+        self.requested_layer = layer
+        self.layer = layer
         self.on_long = on_long
-        self.counts: Dict[str, int] = {
-            "sentences": 0,
-            "empty_words": 0,
-            "truncated_sentences": 0,
-            "truncated_words": 0,
-        }
+        self.skip_upper_layers = bool(skip_upper_layers)
         self._warned = False
-        try:
-            config = AutoConfig.from_pretrained(self.name, revision=revision)
-        except (OSError, ValueError) as err:
-            raise XLTError(Errors.E186.format(name=self.name, why=err)) from err
+
+    def _tokenizer_kwargs(self, saved: Dict[str, Any]) -> Dict[str, Any]:
+        return {"use_fast": True}
+
+    def _setup(self, config: Any, saved: Dict[str, Any]) -> None:
+        """Check the layer and the tokenizer, drop the layers above ``layer``, cap
+        ``max_length`` at the model's positions."""
+        import torch
+
         n_layers = getattr(config, "num_hidden_layers", None)
         if n_layers is None:
-            raise XLTError(Errors.E186.format(name=self.name, why="its config has no num_hidden_layers; is it an encoder?"))
-        if not isinstance(layer, int) or isinstance(layer, bool) or not -(n_layers + 1) <= layer <= n_layers:
-            raise XLTError(Errors.E181.format(layer=layer, name=self.name, n_layers=n_layers, n_states=n_layers + 1))
-        self.n_layers = n_layers
-        self.layer = layer % (n_layers + 1)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.name, use_fast=True, revision=revision)
-            model = AutoModel.from_pretrained(self.name, config=config, torch_dtype=self.torch_dtype, revision=revision)
-        except (OSError, ValueError) as err:
-            raise XLTError(Errors.E186.format(name=self.name, why=err)) from err
+            raise XLTError(Errors.E320.format(role=self.role, name=self.name, why="its config has no num_hidden_layers; is it an encoder?"))
+        if "layer" in saved:  # a saved encoder holds the layers up to its resolved layer
+            self.layer = int(saved["layer"])
+        else:
+            layer = self.requested_layer
+            if not -(n_layers + 1) <= layer <= n_layers:
+                raise XLTError(Errors.E181.format(layer=layer, name=self.name, n_layers=n_layers, n_states=n_layers + 1))
+            self.layer = layer % (n_layers + 1)
         if not getattr(self.tokenizer, "is_fast", False):
             raise XLTError(Errors.E182.format(name=self.name, cls=type(self.tokenizer).__name__))
-        if skip_upper_layers:
-            stack = getattr(getattr(model, "encoder", None), "layer", None)
+        if self.skip_upper_layers:
+            stack = getattr(getattr(self.model, "encoder", None), "layer", None)
             if isinstance(stack, torch.nn.ModuleList) and len(stack) == n_layers and self.layer < n_layers:
-                model.encoder.layer = stack[: self.layer]
+                self.model.encoder.layer = stack[: self.layer]
+                self.model.config.num_hidden_layers = self.layer  # what to_disk saves
         # never feed more pieces than the model has positions for (BERT, XLM-R: 512)
         limit = getattr(self.tokenizer, "model_max_length", None)
         if isinstance(limit, int) and 3 <= limit < self.max_length:
             self.max_length = limit
-        model.eval()
-        self.model = model.to(self.device)
         self.hidden_size = int(config.hidden_size)
-        pad = self.tokenizer.pad_token_id
-        self._pad_id = int(pad) if pad is not None else 0
+
+    def settings(self) -> Dict[str, Any]:
+        return {**super().settings(), "layer": self.layer}
 
     def __repr__(self) -> str:
         return f"HFEncoder({self.name!r}, layer={self.layer}, device={str(self.device)!r}, dtype={self.dtype!r})"
@@ -158,6 +141,7 @@ class HFEncoder:
 
     def _tokenize(self, word_lists: Sequence[Sequence[str]]):
         """Piece ids and word ids per sentence, truncated or checked against max_length."""
+        self.require()
         todo = []
         for index, words in enumerate(word_lists):
             for position, word in enumerate(words):
@@ -220,8 +204,6 @@ class HFEncoder:
         word_lists = [list(words) for words in word_lists]
         ids, wids = self._tokenize(word_lists)
         results: list = [None] * len(word_lists)
-        order = sorted(range(len(word_lists)), key=lambda i: -len(ids[i]))
-        order = [i for i in order if ids[i]]
         hidden = self.hidden_size
         for i in range(len(word_lists)):
             if not ids[i]:
@@ -230,11 +212,12 @@ class HFEncoder:
                     if pool
                     else Pieces(np.zeros((0, hidden), np.float32), np.zeros(0, np.int64))
                 )
+        todo = [i for i in range(len(word_lists)) if ids[i]]
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
+            for rows in self.sorted_batches([len(ids[i]) for i in todo]):
+                batch = [todo[r] for r in rows]
                 width = max(len(ids[i]) for i in batch)
-                input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+                input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
                 mask = np.zeros((len(batch), width), dtype=np.int64)
                 # piece -> word index (-1 for special tokens and padding)
                 piece_word = np.full((len(batch), width), -1, dtype=np.int64)
@@ -288,8 +271,9 @@ class HFEncoder:
 
 @registry.misc("spacy_xlt.HFEncoder.v1")
 def make_hf_encoder(
-    name_or_path: str = "bert-base-multilingual-cased",
+    name: str = "bert-base-multilingual-cased",
     layer: int = 8,
+    revision: Optional[str] = None,
     device: Union[str, int] = "cpu",
     dtype: str = "float32",
     batch_size: int = 32,
@@ -298,8 +282,9 @@ def make_hf_encoder(
 ) -> HFEncoder:
     """Registered constructor of :class:`HFEncoder` (defaults as SimAlign: mBERT, layer 8)."""
     return HFEncoder(
-        name_or_path,
+        name,
         layer,
+        revision=revision,
         device=device,
         dtype=dtype,
         batch_size=batch_size,

@@ -1,117 +1,85 @@
 """Text-to-text backend: an encoder-decoder (mT5, mT0, Flan-T5) or decoder-only (Llama, Qwen,
-Gemma) Hugging Face model with its tokenizer, for generation and teacher-forced training.
+Gemma) Hugging Face model with its tokenizer, for generation and teacher-forced training over
+token ids.
 
-Built by the registered ``spacy_xlt.Text2TextModel.v1`` from a hub name or a local folder,
-but nothing is loaded at construction: ``load()`` runs in the tagger's ``initialize`` (the
-only step that may reach the hub) or, from a saved pipeline's own folder, in ``from_disk``.
-Works on token ids only; what the ids mean (prompts, tags, constraints) is the caller's.
+Built by the registered ``spacy_xlt.Text2TextModel.v1`` from a hub name or a local folder;
+loading, device, dtype, batching and saving are :class:`~spacy_xlt.backends.hf.HFBackend`'s.
+Works on token ids only; what the ids mean (prompts, tags, constraints) is the caller's
+(``spacy_xlt.decoding.tagging``). ``Seq2SeqGenerator`` adds a string interface on top.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Union
 
 from spacy.util import registry
 
 from ..errors import Errors, XLTError
-from .util import resolve_device, resolve_dtype
+from .hf import HFBackend
 
 logger = logging.getLogger("spacy_xlt")
 
 #: Model kinds: ``auto`` reads ``is_encoder_decoder`` from the model config.
 KINDS = ("auto", "seq2seq", "causal")
 
+#: Builds the logits processor(s) of one generate() batch from the indices (into the inputs)
+#: of the rows in that batch, in batch order.
+ProcessorFactory = Callable[[List[int]], Any]
 
-class Text2TextModel:
-    """A generator over token ids: ``generate`` and ``loss`` for batches of id lists.
 
-    ``name_or_path``: hub name or local folder (used by ``load()`` without a path).
+class Text2TextModel(HFBackend):
+    """Generation and teacher-forced loss for batches of token-id lists.
+
     ``kind``: ``auto``, ``seq2seq`` (AutoModelForSeq2SeqLM) or ``causal``
-    (AutoModelForCausalLM; inputs are prompts, the generated part follows them).
-    ``dtype``: float32, float16 or bfloat16 for the weights; ``device``: "cpu", "cuda:N", an
-    int GPU index or -1. ``max_input_length`` truncates encoder inputs.
+    (AutoModelForCausalLM; inputs are prompts, the generated part follows them, padded on
+    the left). ``max_length`` cuts encoder inputs (counted in ``counts["truncated"]``);
+    prompts are never cut (cutting the end of a prompt would drop the cue that the
+    continuation follows).
     """
+
+    role = "text-to-text model"
 
     def __init__(
         self,
-        name_or_path: str,
+        name: str,
         *,
         kind: str = "auto",
+        revision: Optional[str] = None,
         device: Union[str, int, None] = "cpu",
         dtype: str = "float32",
-        revision: Optional[str] = None,
-        max_input_length: int = 512,
+        batch_size: int = 8,
+        max_length: int = 512,
     ) -> None:
         if kind not in KINDS:
-            raise XLTError(
-                Errors.E251.format(kind=kind, name=name_or_path, options=", ".join(KINDS))
-            )
-        self.name = str(name_or_path)
+            raise XLTError(Errors.E251.format(kind=kind, name=name, options=", ".join(KINDS)))
+        super().__init__(
+            name,
+            revision=revision,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            max_length=max_length,
+        )
         self.kind = kind
-        self.dtype = dtype
-        resolve_dtype(dtype)  # check early, before any download
-        self.device = resolve_device(device)
-        self.revision = revision
-        self.max_input_length = int(max_input_length)
-        self.tokenizer: Any = None
-        self.model: Any = None
-
-    # --- loading and saving ------------------------------------------------------------
+        self.is_encoder_decoder = kind != "causal"
 
     @property
-    def loaded(self) -> bool:
-        return self.model is not None
+    def padding_side(self) -> str:  # type: ignore[override]
+        return "right" if self.is_encoder_decoder else "left"
 
-    def require(self) -> None:
-        if not self.loaded:
-            raise XLTError(Errors.E245.format(name=self.name))
+    def _model_class(self, config: Any) -> Any:
+        from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    def load(self, path: Union[str, Path, None] = None, *, local_files_only: bool = False) -> None:
-        """Load tokenizer and model from ``path`` (a saved folder) or from ``name_or_path``."""
-        from transformers import (
-            AutoConfig,
-            AutoModelForCausalLM,
-            AutoModelForSeq2SeqLM,
-            AutoTokenizer,
-        )
-
-        source = str(path) if path is not None else self.name
-        revision = None if path is not None else self.revision
-        try:
-            config = AutoConfig.from_pretrained(
-                source, revision=revision, local_files_only=local_files_only
-            )
-            kind = self.kind
-            if kind == "auto":
-                kind = "seq2seq" if getattr(config, "is_encoder_decoder", False) else "causal"
-            tokenizer = AutoTokenizer.from_pretrained(
-                source, revision=revision, local_files_only=local_files_only
-            )
-            cls = AutoModelForSeq2SeqLM if kind == "seq2seq" else AutoModelForCausalLM
-            model = cls.from_pretrained(
-                source,
-                revision=revision,
-                local_files_only=local_files_only,
-                torch_dtype=resolve_dtype(self.dtype),
-            )
-        except (OSError, ValueError, KeyError) as err:
-            raise XLTError(Errors.E244.format(name=source, why=err)) from err
-        if tokenizer.pad_token_id is None:  # Llama-style tokenizers ship without one
-            tokenizer.pad_token = tokenizer.eos_token
+        kind = self.kind
+        if kind == "auto":
+            kind = "seq2seq" if getattr(config, "is_encoder_decoder", False) else "causal"
         self.is_encoder_decoder = kind == "seq2seq"
-        self.tokenizer = tokenizer
-        self.model = model.to(self.device)
-        self.model.eval()
+        return AutoModelForSeq2SeqLM if self.is_encoder_decoder else AutoModelForCausalLM
 
-    def save(self, path: Union[str, Path]) -> None:
-        """Write weights (safetensors), config and tokenizer files (with added tokens)."""
-        self.require()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(path, safe_serialization=True)
-        self.tokenizer.save_pretrained(path)
+    def _setup(self, config: Any, saved: dict) -> None:
+        if self.tokenizer.pad_token_id is None:  # Llama-style tokenizers ship without one
+            self.tokenizer.pad_token = self.tokenizer.eos_token
 
     def add_tokens(self, tokens: Sequence[str]) -> int:
         """Add ``tokens`` to the vocabulary (ordinary, not special) and grow the embeddings
@@ -134,103 +102,95 @@ class Text2TextModel:
                 hf_logging.set_verbosity(verbosity)
         return added
 
-    # --- ids ---------------------------------------------------------------------------
-
-    @property
-    def eos_id(self) -> int:
-        return int(self.tokenizer.eos_token_id)
-
-    @property
-    def pad_id(self) -> int:
-        return int(self.tokenizer.pad_token_id)
+    # --- ids -------------------------------------------------------------------------------
 
     def encode(self, text: str, special: bool = False) -> List[int]:
-        return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])
+        """Token ids of ``text``. Special-token strings in the text (``</s>``, ``<pad>`` …)
+        are split into ordinary pieces, never read as the special ids: a word such as
+        ``</s>`` must not end a sequence."""
+        self.require()
+        enc = self.tokenizer(text, add_special_tokens=special, split_special_tokens=True)
+        return list(enc["input_ids"])
 
     def encode_input(self, text: str) -> List[int]:
-        """Encoder input or prompt ids, with the tokenizer's special tokens. Encoder inputs
-        are truncated to ``max_input_length``; prompts are not (cutting the end of a prompt
-        would drop the cue that the continuation follows)."""
-        if not self.is_encoder_decoder:
-            return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
-        ids = self.tokenizer(
-            text, add_special_tokens=True, truncation=True, max_length=self.max_input_length
-        )["input_ids"]
-        return list(ids)
+        """Encoder input or prompt ids, with the tokenizer's special tokens; encoder inputs
+        longer than ``max_length`` are cut (keeping the final special token) and counted."""
+        ids = self.encode(text, special=True)
+        if not self.is_encoder_decoder or len(ids) <= self.max_length:
+            return ids
+        self.counts["truncated"] += 1
+        tail = ids[-1:] if ids[-1] == self.tokenizer.eos_token_id else []
+        return ids[: self.max_length - len(tail)] + tail
 
-    def _pad(self, seqs: Sequence[Sequence[int]], value: int, left: bool):
-        import torch
+    # --- generation and training -----------------------------------------------------------
 
-        width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), value, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for i, s in enumerate(seqs):
-            if not s:
-                continue
-            sl = slice(width - len(s), width) if left else slice(0, len(s))
-            ids[i, sl] = torch.tensor(list(s), dtype=torch.long)
-            mask[i, sl] = 1
-        return ids.to(self.device), mask.to(self.device)
-
-    # --- generation and training -------------------------------------------------------
-
-    def generate(
+    def generate_ids(
         self,
         inputs: Sequence[Sequence[int]],
         *,
         max_new_tokens: int,
         num_beams: int = 1,
-        logits_processor: Optional[Any] = None,
-    ) -> List[List[int]]:
-        """The generated ids of each input (without the decoder start id or the prompt).
-
-        ``logits_processor``: one processor or a list, applied in order.
-        """
+        num_return_sequences: int = 1,
+        early_stopping: bool = False,
+        processor_for: Optional[ProcessorFactory] = None,
+    ) -> List[List[List[int]]]:
+        """Beam search over length-sorted batches of ``batch_size`` inputs: for each input,
+        ``num_return_sequences`` generated id lists, best first (without the decoder start id
+        or the prompt), in input order. ``processor_for(indices)`` gives the logits
+        processor(s) of the batch holding those inputs; ``early_stopping`` is generate()'s
+        (stop a beam search once ``num_beams`` hypotheses are finished)."""
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 
         self.require()
         self.model.eval()
-        ids, mask = self._pad(inputs, self.pad_id, left=not self.is_encoder_decoder)
         config = GenerationConfig(
             max_new_tokens=int(max_new_tokens),
             num_beams=int(num_beams),
+            num_return_sequences=int(num_return_sequences),
             do_sample=False,
             length_penalty=1.0,
-            num_return_sequences=1,
+            early_stopping=bool(early_stopping),
             eos_token_id=self.eos_id,
             pad_token_id=self.pad_id,
             decoder_start_token_id=getattr(self.model.config, "decoder_start_token_id", None),
             bos_token_id=getattr(self.model.config, "bos_token_id", None),
         )
-        if logits_processor is None:
-            logits_processor = []
-        elif not isinstance(logits_processor, (list, tuple)):
-            logits_processor = [logits_processor]
-        processors = LogitsProcessorList(logits_processor)
-        with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=ids,
-                attention_mask=mask,
-                generation_config=config,
-                logits_processor=processors,
-            )
-        start = 1 if self.is_encoder_decoder else ids.shape[1]
-        return [row[start:] for row in out.tolist()]
+        out: List[List[List[int]]] = [[] for _ in inputs]
+        for batch in self.sorted_batches([len(x) for x in inputs]):
+            ids, mask = self.pad([inputs[i] for i in batch], self.pad_id)
+            processors = processor_for(batch) if processor_for is not None else []
+            if not isinstance(processors, (list, tuple)):
+                processors = [processors]
+            with torch.inference_mode():
+                seqs = self.model.generate(
+                    input_ids=ids,
+                    attention_mask=mask,
+                    generation_config=config,
+                    logits_processor=LogitsProcessorList(processors),
+                ).tolist()
+            start = 1 if self.is_encoder_decoder else ids.shape[1]
+            n = int(num_return_sequences)
+            for row, i in enumerate(batch):
+                out[i] = [seq[start:] for seq in seqs[row * n : (row + 1) * n]]
+            self.counts["batches"] += 1
+        self.counts["inputs"] += len(inputs)
+        return out
 
-    def loss(self, inputs: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]):
-        """Mean token cross-entropy of ``targets`` given ``inputs`` (teacher forcing).
-
-        Decoder-only: each sequence is prompt + target, the prompt masked out of the loss.
-        """
+    def loss_ids(self, inputs: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]):
+        """Mean token cross-entropy of ``targets`` given ``inputs`` (teacher forcing), a tensor
+        with grad. Decoder-only: each sequence is prompt + target, the prompt masked out."""
         import torch
 
+        self.require()
+        if len(inputs) != len(targets):
+            raise XLTError(Errors.E285.format(n_src=len(inputs), n_tgt=len(targets)))
         if self.is_encoder_decoder:
-            ids, mask = self._pad(inputs, self.pad_id, left=False)
-            labels, lmask = self._pad(targets, -100, left=False)
+            ids, mask = self.pad(inputs, self.pad_id, left=False)
+            labels, _ = self.pad(targets, -100, left=False)
             return self.model(input_ids=ids, attention_mask=mask, labels=labels).loss
         seqs = [list(p) + list(t) for p, t in zip(inputs, targets)]
-        ids, mask = self._pad(seqs, self.pad_id, left=False)
+        ids, mask = self.pad(seqs, self.pad_id, left=False)
         labels = torch.full_like(ids, -100)
         for i, (p, t) in enumerate(zip(inputs, targets)):
             labels[i, len(p) : len(p) + len(t)] = torch.tensor(list(t), dtype=torch.long)
@@ -241,17 +201,19 @@ class Text2TextModel:
 def make_text2text_model(
     name: str = "bigscience/mt0-xl",
     kind: str = "auto",
+    revision: Optional[str] = None,
     device: Union[str, int, None] = "cpu",
     dtype: str = "float32",
-    revision: Optional[str] = None,
-    max_input_length: int = 512,
+    batch_size: int = 8,
+    max_length: int = 512,
 ) -> Text2TextModel:
     """A text-to-text model by hub name or local folder; loaded by the tagger's initialize."""
     return Text2TextModel(
         name,
         kind=kind,
+        revision=revision,
         device=device,
         dtype=dtype,
-        revision=revision,
-        max_input_length=max_input_length,
+        batch_size=batch_size,
+        max_length=max_length,
     )

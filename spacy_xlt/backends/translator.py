@@ -8,25 +8,32 @@ own codes and mapped by ``spacy_xlt.backends.langcodes``; language tokens are lo
 ``score(sources, targets, src, tgt)`` is P(target | source) as NMTScore computes it (the
 scorer T-Projection uses): teacher-forced decoding of ``target``, the mean natural-log
 cross-entropy over its pieces and the end-of-sentence token (the forced target-language
-token excluded), and P = 2 ** (-mean). ``nmtscore_compat=True`` also counts the second
-end-of-sentence token that NMTScore appends to every target, reproducing its numbers exactly.
+token excluded), and P = 2 ** (-mean). By default (``score_style="tprojection"``) a second
+end-of-sentence token is scored too, as the NMTScore fork that the T-Projection code installs
+does, reproducing the published method's numbers; ``score_style="nmtscore"`` is upstream
+NMTScore.
+
+Loading, device, dtype, length-sorted batching and saving are
+:class:`~spacy_xlt.backends.hf.HFBackend`'s: the model is loaded in a component's
+``initialize`` (or by the ``translate`` command), never on first use.
 
 Both calls sort their inputs by length, run ``batch_size`` at a time under
 ``torch.inference_mode`` and return results in input order. ``counts`` records the work done
-(sequences and forward passes), which the T-Projection benchmark reports.
+(sequences, batches, truncated inputs), which the T-Projection benchmark reports.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from spacy.util import registry
 
 from ..errors import Errors, XLTError
+from .hf import HFBackend, check_texts
 from .langcodes import STYLES, model_code
-from .util import check_min_ints, resolve_device, resolve_dtype
+from .util import check_min_ints
 
 logger = logging.getLogger("spacy_xlt")
 
@@ -41,95 +48,73 @@ def detect_style(tokenizer) -> str:
     return "plain"
 
 
-class Translator:
-    """A seq2seq translation model: ``translate()`` and forced-decoding ``score()``."""
+#: How ``score`` counts the end of a target: ``tprojection`` as the T-Projection code runs it
+#: (its NMTScore fork scores one extra ``</s>`` after the target's own), ``nmtscore`` as
+#: upstream NMTScore (the target's own ``</s>`` only).
+SCORE_STYLES = ("tprojection", "nmtscore")
+
+
+class Translator(HFBackend):
+    """A seq2seq translation model: ``translate()`` and forced-decoding ``score()``.
+
+    ``style``: ``auto`` (from the tokenizer class), ``nllb``, ``m2m100`` or ``plain`` (no
+    language tokens); ``num_beams`` and ``max_new_tokens`` for ``translate``; ``max_length``
+    cuts longer inputs (counted in ``counts["truncated"]``); ``score_style``: see
+    :data:`SCORE_STYLES`.
+    """
+
+    role = "translation model"
 
     def __init__(
         self,
-        name_or_path: str,
+        name: str,
         *,
         style: str = "auto",
+        revision: Optional[str] = None,
         device: Union[str, int, None] = "cpu",
         dtype: str = "float32",
         batch_size: int = 32,
         max_length: int = 256,
         num_beams: int = 4,
         max_new_tokens: int = 256,
-        nmtscore_compat: bool = False,
-        revision: Optional[str] = None,
+        score_style: str = "tprojection",
     ) -> None:
-        check_min_ints((
-            ("batch_size", batch_size, 1),
-            ("max_length", max_length, 2),
-            ("num_beams", num_beams, 1),
-            ("max_new_tokens", max_new_tokens, 1),
-        ))
+        check_min_ints((("num_beams", num_beams, 1), ("max_new_tokens", max_new_tokens, 1)))
         if style != "auto" and style not in STYLES:
             raise XLTError(Errors.E280.format(style=style, options="auto, " + ", ".join(STYLES)))
-        self.name = str(name_or_path)
-        self.dtype = dtype
-        self.torch_dtype = resolve_dtype(dtype)
-        self.device = resolve_device(device)
-        self.batch_size = batch_size
-        self.max_length = max_length
+        if score_style not in SCORE_STYLES:
+            raise XLTError(
+                Errors.E283.format(
+                    name="score_style", value=score_style, options=", ".join(SCORE_STYLES)
+                )
+            )
+        super().__init__(
+            name,
+            revision=revision,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            max_length=max_length,
+        )
         self.num_beams = num_beams
         self.max_new_tokens = max_new_tokens
-        self.nmtscore_compat = bool(nmtscore_compat)
-        self.revision = revision
+        self.score_style = score_style
         self._style = style
-        self._tokenizer = None
-        self._model = None
-        #: work done: sequences scored/translated, and the forward/generate calls they took
-        self.counts: Dict[str, int] = {
-            "scored": 0,
-            "score_batches": 0,
-            "translated": 0,
-            "translate_batches": 0,
-            "truncated": 0,
-        }
 
-    # ------------------------------------------------------------------ loading
+    def _model_class(self, config):
+        from transformers import AutoModelForSeq2SeqLM
 
-    def load(self) -> None:
-        """Load the tokenizer and model (done on first use; the only step that may reach the hub)."""
-        if self._model is not None:
-            return
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        return AutoModelForSeq2SeqLM
 
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(self.name, revision=self.revision)
-            model = AutoModelForSeq2SeqLM.from_pretrained(
-                self.name, torch_dtype=self.torch_dtype, revision=self.revision
-            )
-        except (OSError, ValueError) as err:
-            raise XLTError(Errors.E282.format(name=self.name, why=err)) from err
-        self._tokenizer = tokenizer
-        self._style = detect_style(tokenizer) if self._style == "auto" else self._style
-        model.eval()
-        self._model = model.to(self.device)
-        pad = tokenizer.pad_token_id
-        self._pad_id = int(pad) if pad is not None else 0
-        self._eos_id = tokenizer.eos_token_id
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
-    @property
-    def tokenizer(self):
-        self.load()
-        return self._tokenizer
-
-    @property
-    def model(self):
-        self.load()
-        return self._model
+    def _setup(self, config, saved) -> None:
+        if self._style == "auto":
+            self._style = detect_style(self.tokenizer)
 
     @property
     def style(self) -> str:
         """``nllb``, ``m2m100`` or ``plain``; read from the tokenizer unless set."""
         if self._style == "auto":
-            self.load()
+            self.require()
         return self._style
 
     def __repr__(self) -> str:
@@ -160,9 +145,8 @@ class Translator:
 
     def _encode(self, texts: Sequence[str], lang: str, target: bool) -> List[List[int]]:
         """Token ids with the model's special tokens (language token, </s>), untruncated."""
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise XLTError(Errors.E284.format(index=i, text=repr(text)))
+        self.require()
+        texts = check_texts(texts)
         if not texts:
             return []
         tok = self.tokenizer
@@ -173,7 +157,13 @@ class Translator:
             else:
                 tok.src_lang = code
         kwargs = {"text_target": list(texts)} if target else {"text": list(texts)}
-        enc = tok(**kwargs, add_special_tokens=True, truncation=False, verbose=False)
+        enc = tok(
+            **kwargs,
+            add_special_tokens=True,
+            truncation=False,
+            verbose=False,
+            split_special_tokens=True,
+        )
         ids = [list(x) for x in enc["input_ids"]]
         return ids
 
@@ -182,17 +172,6 @@ class Translator:
             return ids
         self.counts["truncated"] += 1
         return ids[: self.max_length - 1] + ids[-1:]
-
-    def _pad(self, rows: Sequence[List[int]], value: int):
-        import torch
-
-        width = max(len(r) for r in rows)
-        out = np.full((len(rows), width), value, dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for i, r in enumerate(rows):
-            out[i, : len(r)] = r
-            mask[i, : len(r)] = 1
-        return torch.from_numpy(out).to(self.device), torch.from_numpy(mask).to(self.device)
 
     # ------------------------------------------------------------------ translate
 
@@ -218,11 +197,9 @@ class Translator:
         if self.style != "plain":
             gen["forced_bos_token_id"] = self._lang_id(self.code(tgt), tgt)
         out: List[str] = [""] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: (-len(ids[i]), i))
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                input_ids, mask = self._pad([ids[i] for i in batch], self._pad_id)
+            for batch in self.sorted_batches([len(x) for x in ids]):
+                input_ids, mask = self.pad([ids[i] for i in batch], self.pad_id)
                 seqs = self.model.generate(input_ids=input_ids, attention_mask=mask, **gen)
                 decoded = self.tokenizer.batch_decode(seqs, skip_special_tokens=True)
                 for i, text in zip(batch, decoded):
@@ -239,8 +216,9 @@ class Translator:
         """P(target_i | source_i) for each pair: ``2 ** (-mean token cross-entropy)``.
 
         The language token a multilingual model is forced to start with is not scored; the
-        target's pieces and its end-of-sentence token are (and, with ``nmtscore_compat``, a
-        second end-of-sentence token, as NMTScore's ``score`` does).
+        target's pieces and its end-of-sentence token are (and, with ``score_style``
+        "tprojection", the default, a second end-of-sentence token, as the NMTScore fork that
+        T-Projection installs does).
         """
         import torch
 
@@ -251,17 +229,16 @@ class Translator:
             return np.zeros(0, dtype=np.float64)
         src_ids = [self._truncate(x) for x in self._encode(sources, src, target=False)]
         tgt_ids = self._encode(targets, tgt, target=True)
-        if self.nmtscore_compat and self._eos_id is not None:
-            tgt_ids = [x + [self._eos_id] for x in tgt_ids]
+        if self.score_style == "tprojection":
+            tgt_ids = [x + [self.eos_id] for x in tgt_ids]
         tgt_ids = [self._truncate(x) for x in tgt_ids]
         skip = 0 if self.style == "plain" else 1
         scores = np.zeros(len(sources), dtype=np.float64)
-        order = sorted(range(len(sources)), key=lambda i: (-len(src_ids[i]) - len(tgt_ids[i]), i))
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                input_ids, mask = self._pad([src_ids[i] for i in batch], self._pad_id)
-                labels, label_mask = self._pad([tgt_ids[i] for i in batch], -100)
+            lengths = [len(a) + len(b) for a, b in zip(src_ids, tgt_ids)]
+            for batch in self.sorted_batches(lengths):
+                input_ids, mask = self.pad([src_ids[i] for i in batch], self.pad_id)
+                labels, label_mask = self.pad([tgt_ids[i] for i in batch], -100)
                 out = self.model(input_ids=input_ids, attention_mask=mask, labels=labels)
                 logp = torch.log_softmax(out.logits.float(), dim=-1)
                 token_lp = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
@@ -278,30 +255,28 @@ class Translator:
 
 @registry.misc("spacy_xlt.Translator.v1")
 def make_translator(
-    name_or_path: str = "facebook/nllb-200-distilled-600M",
+    name: str = "facebook/nllb-200-distilled-600M",
     style: str = "auto",
+    revision: Optional[str] = None,
     device: Union[str, int] = "cpu",
     dtype: str = "float32",
     batch_size: int = 32,
     max_length: int = 256,
     num_beams: int = 4,
     max_new_tokens: int = 256,
-    nmtscore_compat: bool = False,
+    score_style: str = "tprojection",
 ) -> Translator:
-    """Registered constructor of :class:`Translator` (NLLB-200 600M distilled by default)."""
+    """Registered constructor of :class:`Translator` (NLLB-200 600M distilled by default;
+    loaded by the component's ``initialize``)."""
     return Translator(
-        name_or_path,
+        name,
         style=style,
+        revision=revision,
         device=device,
         dtype=dtype,
         batch_size=batch_size,
         max_length=max_length,
         num_beams=num_beams,
         max_new_tokens=max_new_tokens,
-        nmtscore_compat=nmtscore_compat,
+        score_style=score_style,
     )
-
-
-def split_batches(n: int, size: int) -> List[Tuple[int, int]]:
-    """(start, end) of consecutive batches of ``size`` over ``n`` items."""
-    return [(i, min(n, i + size)) for i in range(0, n, size)]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import List
+import json
+from typing import Any, Dict, List, Sequence
 
 from ..errors import Errors, XLTError
 
@@ -22,3 +23,23 @@ def comma_list(value: str, option: str, *, unique: bool = True) -> List[str]:
                 raise XLTError(Errors.E088.format(option=option, item=item))
             seen.add(item)
     return items
+
+
+def parse_overrides(items: Sequence[str], *, dotted: bool = False) -> Dict[str, Any]:
+    """``KEY=VALUE`` strings as a config overrides dict for ``spacy.load(config=...)``.
+
+    Values are read as JSON where they parse (``false``, ``3``, ``["a"]``), else kept as
+    strings, as spaCy's own ``--section.key value`` overrides are. ``dotted``: every KEY must
+    be a dotted config path (``section.key``).
+    """
+    overrides: Dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or (dotted and "." not in key) or any(not part for part in key.split(".")):
+            raise XLTError(Errors.E082.format(item=item))
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides

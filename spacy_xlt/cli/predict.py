@@ -19,7 +19,7 @@ from wasabi import msg
 
 from ..errors import Errors, XLTError
 from ._app import xlt_cli
-from ._util import comma_list
+from ._util import comma_list, parse_overrides
 
 LANG_FIELD = "{lang}"
 #: The modes ``--metrics`` scores: those of ``spacy xlt evaluate --mode both``.
@@ -35,25 +35,6 @@ class PredictJob:
     input: Path
     output: Path
     metrics: Optional[Path]
-
-
-def parse_overrides(items: Sequence[str]) -> Dict[str, Any]:
-    """``KEY=VALUE`` strings as a config overrides dict for ``spacy.load(config=...)``.
-
-    Values are read as JSON where they parse (``false``, ``3``, ``["a"]``), else kept as
-    strings, as spaCy's own ``--section.key value`` overrides are.
-    """
-    overrides: Dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or "." not in key or any(not part for part in key.split(".")):
-            raise XLTError(Errors.E082.format(item=item))
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-    return overrides
 
 
 def plan_jobs(
@@ -206,7 +187,7 @@ def predict_cli(
 
     try:
         lang_list = None if langs is None else comma_list(langs, "--langs")
-        config = parse_overrides(overrides)
+        config = parse_overrides(overrides, dotted=True)
         jobs = plan_jobs(model, input_path, output_path, metrics_path, lang_list)
         check_inputs(jobs)
     except XLTError as err:

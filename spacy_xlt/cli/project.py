@@ -1,14 +1,13 @@
 """``spacy xlt project`` and ``spacy xlt align``: project the source spans of parallel pairs
 onto their targets, or write the word alignments themselves in Pharaoh format.
 
-Thin drivers: the aligner comes from a registered function (built here from the CLI
-options, or from a config file the user writes) and the projection from the
-``xlt_alignment_projector`` component.
+Thin drivers over ``spacy_xlt.projectors``: the projector is the ``[projector]`` block of a
+config (a named method's defaults, a ``--config`` file, or a saved ``--pipeline``), with
+``--set KEY=VALUE`` overrides, built into a pipeline with one projector component.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -17,158 +16,99 @@ from wasabi import msg
 
 from ..errors import Errors, XLTError
 from ._app import xlt_cli
+from ._util import parse_overrides
 
-ALIGNER_METHODS = ("statistical", "simalign", "awesome")
-METHODS = ALIGNER_METHODS + ("alignments", "tprojection")
-DEFAULT_ENCODERS = {"simalign": "bert-base-multilingual-cased", "awesome": "bert-base-multilingual-cased"}
+SET_HELP = (
+    "Override KEY=VALUE in the [projector] block (VALUE read as JSON, else a string); "
+    "repeatable. E.g. aligner.symmetrization=union, max_gap=3, generator.device=cuda:0, "
+    "translator.batch_size=64; a key naming another section of the --config file sets it "
+    "there (paths.encoder=...)"
+)
 
 
-def aligner_config(
-    method: str,
-    *,
-    model: Optional[str] = None,
-    layer: int = 8,
-    device: str = "cpu",
-    dtype: str = "float32",
-    batch_size: int = 32,
-    simalign_method: str = "itermax",
-    threshold: float = 1e-3,
-    seed: int = 0,
+def projector_config(
+    method: Optional[str],
+    config_path: Optional[Path],
+    overrides: Dict[str, Any],
 ) -> Dict[str, Any]:
-    """The ``aligner`` config block that the CLI options of ``project``/``align`` stand for."""
-    if method not in ALIGNER_METHODS:
-        raise XLTError(Errors.E221.format(method=method, options=", ".join(ALIGNER_METHODS)))
-    if method == "statistical":
-        return {"@misc": "spacy_xlt.StatisticalAligner.v1", "seed": seed}
-    encoder = {
-        "@misc": "spacy_xlt.HFEncoder.v1",
-        "name_or_path": model or DEFAULT_ENCODERS[method],
-        "layer": layer,
-        "device": device,
-        "dtype": dtype,
-        "batch_size": batch_size,
-    }
-    if method == "simalign":
-        return {"@misc": "spacy_xlt.SimAlignAligner.v1", "encoder": encoder, "method": simalign_method}
-    return {"@misc": "spacy_xlt.AwesomeAligner.v1", "encoder": encoder, "threshold": threshold}
+    """The projector config that ``--method``/``--config`` and ``--set`` stand for."""
+    from ..projectors import apply_overrides, method_config, read_projector_config
 
-
-def build_projector(lang: str, aligner: Dict[str, Any], **settings):
-    """A blank ``lang`` pipeline holding one ``xlt_alignment_projector``."""
-    from .. import util
-    from ..pipes import alignment_projector  # noqa: F401  (registers the factory)
-
-    nlp = util.blank(lang)
-    nlp.add_pipe("xlt_alignment_projector", config={"aligner": aligner, **settings})
-    return nlp
-
-
-def project_pairs(
-    pairs_path: Path,
-    output_path: Path,
-    *,
-    method: str = "statistical",
-    alignments_path: Optional[Path] = None,
-    lang: str = "xx",
-    spans_key: Optional[str] = None,
-    save_alignments: bool = False,
-    **aligner_options,
-) -> dict:
-    """Project every pair of ``pairs_path`` and write the projected pairs; returns counts."""
-    from ..pairs import read_docs, write_pairs
-
-    if method not in METHODS:
-        raise XLTError(Errors.E221.format(method=method, options=", ".join(METHODS)))
-    if method == "tprojection":
-        from .tprojection import project_tprojection
-
-        return project_tprojection(
-            pairs_path, output_path, lang=lang, spans_key=spans_key, save_alignments=save_alignments, **aligner_options
-        )
-    settings = {"spans_key": spans_key, "save_alignments": save_alignments}
-    if method == "alignments":
-        if alignments_path is None:
-            raise XLTError(Errors.E222)
-        # the aligner is unused: the projector is only asked to project given alignments
-        nlp = build_projector(lang, aligner_config("statistical"), **settings)
+    if config_path is not None:
+        if method is not None:
+            raise XLTError(Errors.E099.format(option="--method", needs="no --config (the config's [projector] block says the method)"))
+        config = read_projector_config(config_path)
     else:
-        nlp = build_projector(lang, aligner_config(method, **aligner_options), **settings)
-    projector = nlp.get_pipe("xlt_alignment_projector")
-    docs = list(read_docs(pairs_path, nlp.vocab))
-    start = time.perf_counter()
-    if method == "alignments":
-        from ..projection.alignment import read_pharaoh
-
-        alignments = read_pharaoh(alignments_path)
-        projected = projector.project(docs, alignments)
-    else:
-        # one batch: statistical aligners learn from all the pairs they align
-        projected = list(projector.pipe(docs, batch_size=max(1, len(docs))))
-    seconds = time.perf_counter() - start
-    write_pairs(projected, output_path)
-    return {"pairs": len(projected), "seconds": seconds, **dict(projector.stats)}
+        config = method_config(method or "statistical")
+    return apply_overrides(config, overrides)
 
 
-def _method_help() -> str:
-    return "statistical (no download), simalign, awesome, alignments (with --alignments FILE), or tprojection (with --generator)"
+def _shorthands(
+    method: Optional[str],
+    alignments: Optional[Path],
+    generator: Optional[str],
+    overrides: Dict[str, Any],
+) -> tuple:
+    """(method, pipeline, overrides) after ``--alignments`` and ``--generator``."""
+    from ..projectors import is_pipeline
+
+    pipeline = None
+    if alignments is not None:
+        if method not in (None, "alignments"):
+            raise XLTError(Errors.E099.format(option="--alignments", needs="--method alignments (or no --method)"))
+        method = "alignments"
+        overrides = {"aligner.path": str(alignments), **overrides}
+    if generator is not None:
+        if method not in (None, "tprojection"):
+            raise XLTError(Errors.E099.format(option="--generator", needs="--method tprojection (or no --method)"))
+        if is_pipeline(generator):
+            pipeline = generator
+        else:
+            method = "tprojection"
+            overrides = {"generator.name": generator, **overrides}
+    return method, pipeline, overrides
 
 
 @xlt_cli.command("project")
 def project_cli(
     pairs_path: Path = typer.Argument(..., help="Parallel pairs (.spacy), e.g. from `spacy xlt pair`", exists=True, dir_okay=False),
     output_path: Path = typer.Argument(..., help="Output .spacy: the pairs with projected target spans"),
-    method: str = typer.Option("statistical", "--method", "-m", help=_method_help()),
-    alignments_path: Optional[Path] = typer.Option(None, "--alignments", "-a", help="Pharaoh file (i-j links), one line per pair, for --method alignments", exists=True, dir_okay=False),
-    model: Optional[str] = typer.Option(None, "--model", help="Encoder for simalign/awesome: Hugging Face name or local folder"),
-    layer: int = typer.Option(8, "--layer", help="Encoder layer whose hidden states are compared"),
-    simalign_method: str = typer.Option("itermax", "--simalign-method", help="argmax, itermax or match"),
-    threshold: float = typer.Option(1e-3, "--threshold", help="Softmax threshold for awesome"),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:0 ..."),
-    dtype: str = typer.Option("float32", "--dtype", help="float32, float16 or bfloat16"),
-    batch_size: int = typer.Option(32, "--batch-size", help="Encoder batch size (sentences)"),
-    seed: int = typer.Option(0, "--seed", help="Seed of the statistical aligner"),
-    lang: str = typer.Option("xx", "--lang", help="Target language (spaCy code) of the pipeline"),
-    spans_key: Optional[str] = typer.Option(None, "--spans-key", help="Span group to read and write (default: doc.ents)"),
-    save_alignments: bool = typer.Option(False, "--save-alignments", help="Keep each pair's alignment on the Doc"),
-    generator: Optional[str] = typer.Option(None, "--generator", help="tprojection: fine-tuned generator (HF folder/name) or a saved pipeline with xlt_tprojection; --model is then the translator (default NLLB-200 600M)"),
-    num_beams: int = typer.Option(16, "--num-beams", help="tprojection: candidate sequences per pair"),
-    tgt_lang: Optional[str] = typer.Option(None, "--tgt-lang", help="tprojection: target language for the translator (ISO 639 or model code; default --lang)"),
-    agglutinative: bool = typer.Option(False, "--agglutinative", help="tprojection: also match candidate words inside target words"),
+    method: Optional[str] = typer.Option(None, "--method", "-m", help="statistical (default; no download), simalign, awesome, alignments or tprojection: the projector block with that method's defaults"),
+    config_path: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file with a [projector] block (or a pipeline config with one projector component)", exists=True, dir_okay=False),
+    pipeline: Optional[str] = typer.Option(None, "--pipeline", "-p", help="Saved pipeline (folder or installed package) with a projector, e.g. a trained T-Projection; --set applies to its component"),
+    overrides: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    alignments_path: Optional[Path] = typer.Option(None, "--alignments", "-a", help="Pharaoh file (i-j links, line i = pair i): short for --method alignments --set aligner.path=FILE", exists=True, dir_okay=False),
+    generator: Optional[str] = typer.Option(None, "--generator", help="T-Projection generator: a fine-tuned Hugging Face seq2seq model (name or folder; short for --method tprojection --set generator.name=G) or a saved T-Projection pipeline (folder or installed package; short for --pipeline G)"),
+    device: Optional[str] = typer.Option(None, "--device", help="Device of every model of the projector (cpu, cuda, cuda:0 …): short for --set X.device=D for each model block"),
+    lang: str = typer.Option("xx", "--lang", help="Target language (spaCy code) of the pipeline; T-Projection's target language unless target_lang is set"),
+    spans_key: Optional[str] = typer.Option(None, "--spans-key", help="Span group to read and write (default: doc.ents), also when scoring --gold"),
     gold_path: Optional[Path] = typer.Option(None, "--gold", help="Gold target annotations (.spacy/CoNLL) to score the projection against", exists=True, dir_okay=False),
     metrics_path: Optional[Path] = typer.Option(None, "--metrics", help="With --gold: write the scores as JSON here (the file of spacy xlt evaluate --output)"),
 ):
-    """Project the source spans of parallel pairs onto their target tokens."""
+    """Project the source spans of parallel pairs onto their target tokens.
+
+    The projector is one [projector] block: the defaults of --method, a --config file, or
+    the component of a saved --pipeline, with --set overrides. Print the block a method
+    stands for with `spacy xlt project-config METHOD`.
+    """
+    from ..projectors import build_projector, load_projector_pipeline, project_file
+
     if metrics_path is not None and gold_path is None:
         msg.fail(Errors.E099.format(option="--metrics", needs="--gold"), exits=1)
     try:
-        counts = project_pairs(
-            pairs_path,
-            output_path,
-            method=method,
-            alignments_path=alignments_path,
-            lang=lang,
-            spans_key=spans_key,
-            save_alignments=save_alignments,
-            **(
-                {}
-                if method == "alignments"
-                else dict(
-                    model=model,
-                    layer=layer,
-                    device=device,
-                    dtype=dtype,
-                    batch_size=batch_size,
-                    simalign_method=simalign_method,
-                    threshold=threshold,
-                    seed=seed,
-                    **(
-                        dict(generator=generator, num_beams=num_beams, target_lang=tgt_lang, agglutinative=agglutinative)
-                        if method == "tprojection"
-                        else {}
-                    ),
-                )
-            ),
-        )
+        settings = parse_overrides(overrides)
+        method, from_generator, settings = _shorthands(method, alignments_path, generator, settings)
+        pipeline = pipeline or from_generator
+        if pipeline is not None:
+            if method is not None or config_path is not None:
+                raise XLTError(Errors.E099.format(option="--pipeline", needs="no --method or --config (the pipeline holds its projector)"))
+            if spans_key is not None:
+                settings = {"spans_key": spans_key, **settings}
+            nlp, pipe = load_projector_pipeline(pipeline, settings, device=device)
+        else:
+            config = projector_config(method, config_path, settings)
+            nlp, pipe = build_projector(config, lang=lang, spans_key=spans_key, device=device)
+        counts = project_file(pairs_path, output_path, pipe)
     except XLTError as err:
         msg.fail(str(err), exits=1)
     print_counts(counts)
@@ -177,17 +117,41 @@ def project_cli(
         from ..evaluation import evaluate_files
         from .evaluate import print_results, save_results
 
-        result = evaluate_files(gold_path, output_path, lang=lang, spans_key=spans_key)
+        try:
+            result = evaluate_files(gold_path, output_path, lang=lang, spans_key=spans_key)
+        except XLTError as err:
+            msg.fail(str(err), exits=1)
         print_results(result, ("strict", "default"))
         if metrics_path is not None:
             save_results(result, metrics_path)
 
 
+@xlt_cli.command("project-config")
+def project_config_cli(
+    method: str = typer.Argument("statistical", help="statistical, simalign, awesome, alignments or tprojection"),
+    overrides: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    output_path: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the config here (default: print it)"),
+):
+    """Print (or write) the [projector] config block of a method with every default filled
+    in: a starting point for `spacy xlt project --config`."""
+    from ..projectors import filled_config
+
+    try:
+        text = filled_config(projector_config(method, None, parse_overrides(overrides)))
+    except XLTError as err:
+        msg.fail(str(err), exits=1)
+    if output_path is None:
+        print(text)
+    else:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text(text, encoding="utf8")
+        msg.good(f"Wrote the projector config to {output_path}")
+
+
 def print_counts(counts: dict) -> None:
-    n = counts.get("source_spans", 0)
     rows: List[tuple] = [
         ("pairs", counts["pairs"]),
-        ("source spans", n),
+        ("source spans", counts.get("source_spans", 0)),
         ("projected", counts.get("projected", 0)),
         ("unaligned", counts.get("unaligned", 0)),
         ("lost in overlaps", counts.get("conflict", 0)),
@@ -200,38 +164,20 @@ def print_counts(counts: dict) -> None:
 def align_cli(
     pairs_path: Path = typer.Argument(..., help="Parallel pairs (.spacy)", exists=True, dir_okay=False),
     output_path: Path = typer.Argument(..., help="Output Pharaoh file: one line of i-j links per pair"),
-    method: str = typer.Option("statistical", "--method", "-m", help="statistical, simalign or awesome"),
-    model: Optional[str] = typer.Option(None, "--model", help="Encoder for simalign/awesome"),
-    layer: int = typer.Option(8, "--layer"),
-    simalign_method: str = typer.Option("itermax", "--simalign-method"),
-    threshold: float = typer.Option(1e-3, "--threshold"),
-    device: str = typer.Option("cpu", "--device"),
-    dtype: str = typer.Option("float32", "--dtype"),
-    batch_size: int = typer.Option(32, "--batch-size"),
-    seed: int = typer.Option(0, "--seed"),
+    method: Optional[str] = typer.Option(None, "--method", "-m", help="statistical (default), simalign or awesome"),
+    config_path: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file with an xlt_alignment_projector [projector] block", exists=True, dir_okay=False),
+    overrides: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
 ):
-    """Word-align parallel pairs and write the alignments in Pharaoh format."""
-    from spacy.util import registry
-
-    from ..pairs import read_docs, source_words
+    """Word-align parallel pairs and write the alignments in Pharaoh format (the aligner of
+    the [projector] block that --method/--config and --set give)."""
+    from ..pairs import read_docs
     from ..projection.alignment import write_pharaoh
+    from ..projectors import aligner_from_config, pairs_words
 
     try:
-        config = aligner_config(
-            method,
-            model=model,
-            layer=layer,
-            device=device,
-            dtype=dtype,
-            batch_size=batch_size,
-            simalign_method=simalign_method,
-            threshold=threshold,
-            seed=seed,
-        )
-        aligner = registry.resolve({"aligner": config})["aligner"]
-        docs = list(read_docs(pairs_path))
-        pairs = [(source_words(doc, i), [t.text for t in doc]) for i, doc in enumerate(docs)]
-        alignments = aligner.align(pairs)
+        config = projector_config(method, config_path, parse_overrides(overrides))
+        aligner = aligner_from_config(config)
+        alignments = aligner.align(pairs_words(read_docs(pairs_path)))
     except XLTError as err:
         msg.fail(str(err), exits=1)
     write_pharaoh(output_path, alignments)

@@ -157,6 +157,7 @@ def translate_docs(
             num_beams=num_beams,
             max_new_tokens=max_new_tokens,
         )
+        translator.load()  # this command is the translator's initialize
     start_time = time.perf_counter()
     texts = [doc.text for doc in docs]
     with tqdm(

@@ -40,9 +40,8 @@ class TagResult:
 class TagCodec:
     """Words, tags and prompts as token ids for one backend and label set.
 
-    ``model`` is a loaded ``spacy_xlt.backends.text2text.Text2TextModel`` (or anything with
-    its ``tokenizer``, ``encode``, ``encode_input``, ``eos_id``, ``pad_id``,
-    ``is_encoder_decoder``). Tags must be encodable without the unknown token (add them to
+    ``model`` is a loaded ``spacy_xlt.backends.text2text.Text2TextModel`` (any
+    ``spacy_xlt.ty.Text2TextBackend``). Tags must be encodable without the unknown token (add them to
     the vocabulary otherwise, XLTE246).
     """
 
@@ -166,14 +165,21 @@ def tag_batch(
     if max_new_tokens is not None:
         limit = min(limit, int(max_new_tokens))
     inputs = [codec.input_ids(words) for words in lists]
-    processor = None
     automata: List[TaggingAutomaton] = []
+    processor_for = None
     if constrained:
         automata = [codec.automaton(words, name) for words, name in zip(lists, names)]
-        processor = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=codec.end_ids)
-    outputs = codec.model.generate(
-        inputs, max_new_tokens=limit, num_beams=num_beams, logits_processor=processor
+
+        def processor_for(rows: List[int]) -> ConstrainedLogitsProcessor:
+            # one automaton per row of the backend's (length-sorted) batch
+            return ConstrainedLogitsProcessor(
+                [automata[r] for r in rows], num_beams, fallback_ids=codec.end_ids
+            )
+
+    generated = codec.model.generate_ids(
+        inputs, max_new_tokens=limit, num_beams=num_beams, processor_for=processor_for
     )
+    outputs = [seqs[0] for seqs in generated]
     for k, (i, words, ids) in enumerate(zip(todo, lists, outputs)):
         if constrained:
             parse = automata[k].parse(ids, strict=False)

@@ -9,39 +9,28 @@ The pipe is a thin adapter: the aligner (a registered function's object implemen
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from spacy.language import Language
 from spacy.pipeline import Pipe
-from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import minibatch, registry
+from spacy.util import minibatch
 
+from ..backends.hf import HFBackend
 from ..errors import Errors, XLTError
 from ..pairs import has_source, set_doc_spans, source_spans, source_words
 from ..projection.alignment import OVERLAPS, POLICIES, project_spans, projection_settings
 from ..ty import Aligner, Alignment
-
-#: Where a projector leaves what it did on each target Doc (for inspection and visualize).
-PROJECTION_KEY = "xlt_projection"
-
-
-def score_spans(examples: Iterable[Example], spans_key: Optional[str] = None, **kwargs) -> Dict[str, float]:
-    """P/R/F of ``doc.ents`` (``spans_key`` None, keys ``ents_*``) or of the span group
-    ``spans_key`` (keys ``spans_<key>_*``), as spaCy's own scorers name them."""
-    if spans_key is None:
-        return Scorer.score_spans(examples, "ents", **kwargs)
-    return Scorer.score_spans(
-        examples, f"spans_{spans_key}", getter=lambda doc, attr: doc.spans.get(spans_key, []), **kwargs
-    )
-
-
-@registry.scorers("spacy_xlt.span_scorer.v1")
-def make_span_scorer() -> Callable:
-    """The scorer of projectors and taggers; the pipe passes its ``spans_key``."""
-    return score_spans
-
+from .base import BackendStore
+from .util import (
+    DEFAULT_SCORE_WEIGHTS,
+    PROJECTION_KEY,
+    count_projection,
+    follow_spans_key,
+    projection_record,
+    score_spans,
+)
 
 _SPAN_STEP = projection_settings()
 
@@ -60,7 +49,7 @@ DEFAULT_CONFIG = {
     "xlt_alignment_projector",
     assigns=["doc.ents", "doc.spans"],
     default_config=DEFAULT_CONFIG,
-    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0},
+    default_score_weights=DEFAULT_SCORE_WEIGHTS,
 )
 def make_alignment_projector(
     nlp: Language,
@@ -90,11 +79,13 @@ def make_alignment_projector(
     )
 
 
-class AlignmentProjector(Pipe):
+class AlignmentProjector(BackendStore, Pipe):
     """Writes the projection of each pair's source spans to ``doc.ents`` or a span group.
 
     Statistical aligners learn from the sentences they align, so the pipe aligns whole
     batches (``batch_size`` pairs, default 5000): align a corpus in one ``nlp.pipe`` call.
+    An embedding aligner's encoder is saved inside the pipeline (``encoder/``), so a saved
+    pipeline loads and aligns offline; otherwise the pipe's state is its config.
     """
 
     def __init__(
@@ -131,8 +122,11 @@ class AlignmentProjector(Pipe):
         self.batch_size = batch_size
         self.save_alignments = save_alignments
         self.scorer = scorer
-        #: counts over everything this pipe projected: source spans, projected, unaligned, conflict
+        #: counts over everything this pipe projected (``spacy_xlt.pipes.util.PROJECTION_STATS``)
         self.stats: Counter = Counter()
+        self.cfg: Dict[str, Any] = {}
+        encoder = getattr(aligner, "encoder", None)
+        self.backends = {"encoder": encoder} if isinstance(encoder, HFBackend) else {}
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
@@ -168,39 +162,24 @@ class AlignmentProjector(Pipe):
                 record=f"pair {i}",
             )
             set_doc_spans(doc, result.spans, self.spans_key)
-            doc.user_data[PROJECTION_KEY] = {
-                "method": self.name,
-                "unaligned": [list(s) for s in result.unaligned],
-                "conflicts": [list(s) for s in result.conflicts],
-            }
-            if self.save_alignments:
-                doc.user_data[PROJECTION_KEY]["alignment"] = [list(link) for link in alignment]
-            self.stats.update(
-                source_spans=len(spans),
-                projected=len(result.spans),
-                unaligned=len(result.unaligned),
-                conflict=len(result.conflicts),
+            extra = {"alignment": [list(link) for link in alignment]} if self.save_alignments else {}
+            doc.user_data[PROJECTION_KEY] = projection_record(
+                self.name, result.unaligned, result.conflicts, **extra
+            )
+            count_projection(
+                self.stats, len(spans), len(result.spans), len(result.unaligned), len(result.conflicts)
             )
             out.append(doc)
         return out
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None) -> None:
-        """Nothing to learn: aligners are configured, statistical ones learn while aligning."""
+        """Nothing to learn (statistical aligners learn while aligning): an embedding
+        aligner's encoder is loaded here, the only step that may reach the hub."""
+        init = getattr(self.aligner, "initialize", None)
+        if callable(init):
+            init()
+        follow_spans_key(nlp, self.name, self.spans_key)
         self.stats.clear()
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
         return (self.scorer or score_spans)(examples, spans_key=self.spans_key, **kwargs)
-
-    # The pipe's state is its config; the aligner is rebuilt from the config on load.
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return b""
-
-    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> AlignmentProjector:
-        return self
-
-    def to_disk(self, path, *, exclude=tuple()) -> None:
-        return None
-
-    def from_disk(self, path, *, exclude=tuple()) -> AlignmentProjector:
-        return self
-

@@ -52,7 +52,7 @@ method = "itermax"
 
 [aligner.encoder]
 @misc = "spacy_xlt.HFEncoder.v1"
-name_or_path = "bert-base-multilingual-cased"
+name = "bert-base-multilingual-cased"
 layer = 8
 """
 
@@ -63,7 +63,7 @@ threshold = 0.001
 
 [aligner.encoder]
 @misc = "spacy_xlt.HFEncoder.v1"
-name_or_path = "bert-base-multilingual-cased"
+name = "bert-base-multilingual-cased"
 layer = 8
 """
 
@@ -224,6 +224,12 @@ class _EmbeddingAlignerBase(ABC):
             raise XLTError(Errors.E189.format(also=' and, for level="piece", embed_pieces(word_lists)', obj=repr(encoder)))
         self.encoder = encoder
         self.level = level
+
+    def initialize(self) -> None:
+        """Load the encoder if it is a backend that is not loaded yet (the projector's
+        ``initialize``, or ``spacy xlt align``, call this: the only steps that may download)."""
+        if callable(getattr(self.encoder, "load", None)) and not getattr(self.encoder, "loaded", True):
+            self.encoder.load()
 
     @abstractmethod
     def _similarity(self, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...

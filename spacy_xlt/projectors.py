@@ -1,0 +1,369 @@
+"""Projectors built from config, and run over a pairs file: the library behind
+``spacy xlt project`` and ``spacy xlt align``.
+
+A projector is one component of a pipeline config, the *projector block*:
+
+.. code-block:: ini
+
+    [projector]
+    factory = "xlt_alignment_projector"
+    max_gap = 2
+
+    [projector.aligner]
+    @misc = "spacy_xlt.StatisticalAligner.v1"
+    symmetrization = "union"
+
+:func:`method_config` gives the block of each named method (``statistical``, ``simalign``,
+``awesome``, ``alignments``, ``tprojection``) with its defaults; :func:`read_projector_config`
+reads a config file holding a ``[projector]`` block (or a pipeline config with one projector
+component, whose other sections may be used for interpolation); :func:`apply_overrides`
+applies ``KEY=VALUE`` overrides to it, and :func:`build_projector` makes the pipeline. A saved
+pipeline (folder or installed package) with a projector is loaded by
+:func:`load_projector_pipeline`, with the same overrides applied to its component's config.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+
+from .errors import Errors, XLTError
+
+#: Factories that project the source spans of pairs.
+PROJECTOR_FACTORIES = ("xlt_alignment_projector", "xlt_tprojection")
+#: The section of a projector config that holds the block.
+SECTION = "projector"
+DEFAULT_ENCODER = "bert-base-multilingual-cased"
+
+
+def method_config(method: str) -> Dict[str, Any]:
+    """The projector config (``{"projector": block}``) of a named method, with its defaults.
+
+    ``alignments`` needs ``projector.aligner.path`` (a Pharaoh file) set by an override;
+    ``tprojection`` needs ``projector.generator.name`` (a fine-tuned generator).
+    """
+    encoder = {"@misc": "spacy_xlt.HFEncoder.v1", "name": DEFAULT_ENCODER, "layer": 8}
+    aligners: Dict[str, Dict[str, Any]] = {
+        "statistical": {"@misc": "spacy_xlt.StatisticalAligner.v1"},
+        "simalign": {"@misc": "spacy_xlt.SimAlignAligner.v1", "method": "itermax", "encoder": encoder},
+        "awesome": {"@misc": "spacy_xlt.AwesomeAligner.v1", "threshold": 1e-3, "encoder": encoder},
+        "alignments": {"@misc": "spacy_xlt.PharaohAlignments.v1", "path": None},
+    }
+    if method in aligners:
+        block = {"factory": "xlt_alignment_projector", "aligner": copy.deepcopy(aligners[method])}
+    elif method == "tprojection":
+        block = {"factory": "xlt_tprojection", "generator": {"name": None}}
+    else:
+        options = ", ".join([*aligners, "tprojection"])
+        raise XLTError(Errors.E221.format(method=method, options=options))
+    return {SECTION: block}
+
+
+METHODS = ("statistical", "simalign", "awesome", "alignments", "tprojection")
+
+
+def read_projector_config(path: Union[str, Path]) -> Dict[str, Any]:
+    """A config file with a ``[projector]`` block, or a pipeline config holding exactly one
+    projector component (which becomes the block); returned uninterpolated."""
+    from spacy.util import load_config
+
+    path = Path(path)
+    if not path.is_file():
+        raise XLTError(Errors.E021.format(path=path))
+    try:
+        config = load_config(path, interpolate=False)
+    except Exception as err:  # confection's errors for bad syntax
+        raise XLTError(Errors.E330.format(path=path, why=err)) from err
+    config = dict(config)
+    if SECTION in config:
+        block = config[SECTION]
+    else:
+        found = [
+            name
+            for name, comp in (config.get("components") or {}).items()
+            if isinstance(comp, dict) and comp.get("factory") in PROJECTOR_FACTORIES
+        ]
+        if len(found) != 1:
+            why = "no [projector] block and no projector component" if not found else f"several projector components ({', '.join(found)})"
+            raise XLTError(Errors.E330.format(path=path, why=why))
+        block = config["components"][found[0]]
+        config[SECTION] = block
+    if not isinstance(block, dict) or block.get("factory") not in PROJECTOR_FACTORIES:
+        raise XLTError(
+            Errors.E330.format(
+                path=path,
+                why=f"[projector] needs factory = one of {', '.join(PROJECTOR_FACTORIES)}",
+            )
+        )
+    return config
+
+
+def apply_overrides(config: Dict[str, Any], overrides: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of ``config`` with ``overrides`` (dotted keys) set. A key whose first part is
+    not a section of the config is read inside ``[projector]`` (``max_gap`` = ``projector.max_gap``)."""
+    out = copy.deepcopy(config)
+    for key, value in overrides.items():
+        parts = key.split(".")
+        if parts[0] not in out:
+            parts = [SECTION, *parts]
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise XLTError(Errors.E331.format(key=key, part=part))
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def _interpolated_block(config: Dict[str, Any]) -> Dict[str, Any]:
+    from thinc.api import Config
+
+    try:
+        return dict(Config(config).interpolate()[SECTION])
+    except Exception as err:
+        raise XLTError(Errors.E330.format(path="the projector config", why=err)) from err
+
+
+#: Registered functions that build a model backend: ``--device`` sets their ``device``.
+BACKEND_FUNCTIONS = (
+    "spacy_xlt.Seq2SeqGenerator.v1",
+    "spacy_xlt.Translator.v1",
+    "spacy_xlt.HFEncoder.v1",
+    "spacy_xlt.Text2TextModel.v1",
+)
+
+
+def device_overrides(block: Dict[str, Any], device: str, prefix: str = "") -> Dict[str, Any]:
+    """``{dotted key: device}`` for every model backend in a (filled) projector block."""
+    out: Dict[str, Any] = {}
+    for key, value in block.items():
+        if isinstance(value, dict):
+            if value.get("@misc") in BACKEND_FUNCTIONS:
+                out[f"{prefix}{key}.device"] = device
+            out.update(device_overrides(value, device, f"{prefix}{key}."))
+    return out
+
+
+def _with_defaults(block: Dict[str, Any]) -> Dict[str, Any]:
+    """The block merged onto its factory's default config (what add_pipe would build)."""
+    from spacy.language import Language
+    from thinc.api import Config
+
+    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+
+    defaults = Language.get_factory_meta(block["factory"]).default_config
+    return dict(Config(copy.deepcopy(dict(defaults))).merge(block))
+
+
+def build_projector(
+    config: Dict[str, Any],
+    *,
+    lang: str = "xx",
+    spans_key: Optional[str] = None,
+    device: Optional[str] = None,
+):
+    """A blank ``lang`` pipeline holding the projector of ``config``; (nlp, component).
+
+    ``spans_key`` (where given) is the component's: read source spans into, and write
+    projected spans to, ``doc.spans[KEY]``; ``device`` is that of every model backend in the
+    block. The component is initialized (T-Projection loads its models there; nothing else
+    learns before projecting).
+    """
+    from . import util
+    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+
+    block = _interpolated_block(config)
+    if device is not None:
+        block = _with_defaults(block)
+        block = _interpolated_block(apply_overrides({SECTION: block}, device_overrides(block, device)))
+    factory = block.pop("factory")
+    if spans_key is not None:
+        block["spans_key"] = spans_key
+    _check_required(factory, block)
+    nlp = util.blank(lang)
+    pipe = _add_pipe(nlp, factory, block)
+    nlp.initialize(lambda: [])
+    return nlp, pipe
+
+
+def _check_required(factory: str, block: Dict[str, Any]) -> None:
+    if factory == "xlt_tprojection" and not (block.get("generator") or {}).get("name"):
+        raise XLTError(Errors.E296)
+    aligner = block.get("aligner") or {}
+    if aligner.get("@misc") == "spacy_xlt.PharaohAlignments.v1" and not aligner.get("path"):
+        raise XLTError(Errors.E222)
+
+
+def _add_pipe(nlp, factory: str, block: Dict[str, Any]):
+    from thinc.api import ConfigValidationError
+
+    try:
+        return nlp.add_pipe(factory, config=block)
+    except ConfigValidationError as err:
+        raise XLTError(Errors.E332.format(factory=factory, why=_validation_why(err))) from err
+
+
+def _validation_why(err: Any) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg', '')}" for e in (err.errors or [])
+    ) or str(err.title or err)
+
+
+def pipeline_path(name: str) -> Path:
+    """The data folder of a saved pipeline: a folder, or an installed pipeline package."""
+    import spacy.util
+
+    path = Path(name)
+    if (path / "config.cfg").exists():
+        return path
+    if spacy.util.is_package(name):
+        package = spacy.util.get_package_path(name)
+        meta = spacy.util.get_model_meta(package)
+        data = package / f"{meta['lang']}_{meta['name']}-{meta['version']}"
+        if (data / "config.cfg").exists():
+            return data
+    raise XLTError(Errors.E333.format(name=name))
+
+
+def is_pipeline(name: str) -> bool:
+    try:
+        pipeline_path(name)
+    except XLTError:
+        return False
+    return True
+
+
+def load_projector_pipeline(
+    name: str, overrides: Optional[Dict[str, Any]] = None, *, device: Optional[str] = None
+):
+    """A saved pipeline (folder or installed package) and its projector component, with
+    ``overrides`` (keys inside the component's config, as :func:`apply_overrides` reads
+    them) and ``device`` (of every model backend) applied at load; (nlp, component). Read
+    from the pipeline itself: offline, also where it was saved with a GPU device.
+
+    Overrides of a stored backend's weights (``generator.name``, ``translator.name``) load
+    that model instead of the stored one, as ``initialize`` would.
+    """
+    import spacy
+    from spacy.util import load_config
+
+    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+
+    path = pipeline_path(name)
+    saved = load_config(path / "config.cfg", interpolate=False)
+    found = [
+        n for n, comp in saved["components"].items() if comp.get("factory") in PROJECTOR_FACTORIES
+    ]
+    if len(found) != 1:
+        raise XLTError(Errors.E333.format(name=name))
+    component = found[0]
+    overrides = dict(overrides or {})
+    if device is not None:
+        overrides = {**device_overrides(dict(saved["components"][component]), device), **overrides}
+    flat: Dict[str, Any] = {}
+    replaced: List[str] = []
+    for key, value in overrides.items():
+        inner = key[len(SECTION) + 1 :] if key.startswith(SECTION + ".") else key
+        flat[f"components.{component}.{inner}"] = value
+        parts = inner.split(".")
+        if len(parts) == 2 and parts[1] in ("name", "revision"):
+            replaced.append(parts[0])
+    from thinc.api import ConfigValidationError
+
+    try:
+        nlp = spacy.load(path, config=flat)
+    except ConfigValidationError as err:
+        raise XLTError(Errors.E084.format(overrides=flat, model=name, why=_validation_why(err))) from err
+    pipe = nlp.get_pipe(component)
+    for folder in dict.fromkeys(replaced):
+        if folder in getattr(pipe, "backends", {}):
+            # the stored weights were loaded; the user asked for another model: build it
+            # from the overridden config and load it (the caller acts as initialize)
+            from spacy.util import registry
+
+            block = nlp.config["components"][component][folder]
+            pipe.replace_backend(folder, registry.resolve({"b": block})["b"])
+    return nlp, pipe
+
+
+def project_docs(pipe, docs: List[Any], *, progress: bool = True) -> Tuple[List[Any], float]:
+    """Project pairs with a projector component; (projected docs, seconds).
+
+    Alignment projectors get every pair in one batch (statistical aligners learn from all
+    the pairs they align); others stream in their own batches, with a progress bar.
+    """
+    from tqdm import tqdm
+
+    from .pipes.alignment_projector import AlignmentProjector
+
+    start = time.perf_counter()
+    if isinstance(pipe, AlignmentProjector):
+        out = list(pipe.pipe(docs, batch_size=max(1, len(docs))))
+    else:
+        stream = pipe.pipe(docs)
+        out = list(tqdm(stream, total=len(docs), desc=pipe.name, unit="pair", disable=not progress))
+    finish = getattr(getattr(pipe, "aligner", None), "finish", None)
+    if callable(finish):
+        finish()
+    return out, time.perf_counter() - start
+
+
+def project_file(
+    pairs_path: Union[str, Path],
+    output_path: Union[str, Path],
+    pipe,
+    *,
+    progress: bool = True,
+) -> Dict[str, Any]:
+    """Project every pair of ``pairs_path`` with ``pipe`` and write the projected pairs;
+    returns ``pairs``, ``seconds`` and the component's counts (``PROJECTION_STATS``)."""
+    from .pairs import read_docs, write_pairs
+
+    docs = list(read_docs(pairs_path, pipe.vocab))
+    projected, seconds = project_docs(pipe, docs, progress=progress)
+    write_pairs(projected, output_path)
+    return {**dict(pipe.stats), "pairs": len(projected), "seconds": seconds}
+
+
+def aligner_from_config(config: Dict[str, Any]):
+    """The aligner of an ``xlt_alignment_projector`` block, initialized (for ``spacy xlt
+    align``)."""
+    from spacy.util import registry
+    from thinc.api import ConfigValidationError
+
+    block = _interpolated_block(config)
+    if block.get("factory") != "xlt_alignment_projector" or "aligner" not in block:
+        raise XLTError(Errors.E334.format(factory=block.get("factory")))
+    try:
+        aligner = registry.resolve({"aligner": block["aligner"]})["aligner"]
+    except ConfigValidationError as err:
+        raise XLTError(Errors.E332.format(factory="aligner", why=_validation_why(err))) from err
+    init = getattr(aligner, "initialize", None)
+    if callable(init):  # an embedding aligner loads its encoder here
+        init()
+    return aligner
+
+
+def pairs_words(docs: Iterable[Any]) -> List[Tuple[List[str], List[str]]]:
+    """(source words, target words) of each pair, for an aligner."""
+    from .pairs import source_words
+
+    return [(source_words(doc, i), [t.text for t in doc]) for i, doc in enumerate(docs)]
+
+
+
+def filled_config(config: Dict[str, Any]) -> str:
+    """The projector config as text, the factory's defaults and those of every registered
+    function in it filled in (what ``spacy xlt project-config`` prints)."""
+    from spacy.util import registry
+    from thinc.api import Config
+
+    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+
+    merged = {SECTION: _with_defaults(_interpolated_block(config))}
+    return Config(registry.fill(merged, validate=False)).to_str()
