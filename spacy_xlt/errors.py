@@ -102,6 +102,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E144 = "Source span {span} of {record} is not a span of its source tokens (0 <= start < end <= {n})."
     E145 = "Link {link} of {record} is out of range: the pair has {n_source} source and {n_target} target tokens."
     E146 = "{what} differ in length: {n_a} vs {n_b} sentences; sentence i of each must be the same pair."
+    E147 = "source_words of {record} has {n_words} words but n_source is {n_source}: give the source sentence's words, or its number of words, not both with different lengths."
 
     # statistical aligner (160-179)
     E160 = "Unknown statistical alignment model {model!r}: expected one of {options}."

@@ -492,6 +492,7 @@ def project_corpus(
                 src_spans,
                 alignment,
                 words,
+                source_words=src_words,
                 n_source=len(src_words),
                 record=f"sentence pair {i}",
                 **project_kwargs,

@@ -239,6 +239,8 @@ def test_out_of_range_and_bad_settings():
         project_spans([S(0, 1)], [], words(3), overlaps="merge")
     with pytest.raises(XLTError, match=r"XLTE143.*max_gap"):
         project_spans([S(0, 1)], [], words(3), max_gap=-1)
+    with pytest.raises(XLTError, match=r"XLTE143.*max_gap.*1.5"):
+        project_spans([S(0, 1)], [], words(3), max_gap=1.5)
 
 
 @st.composite
@@ -262,12 +264,22 @@ def projection_cases(draw):
     projection_cases(),
     st.sampled_from(["largest_run", "hull"]),
     st.integers(0, 3),
+    st.sampled_from([0.0, 0.25, 0.5]),
     st.booleans(),
     st.sampled_from(["trim", "drop"]),
 )
-def test_projection_invariants(case, policy, max_gap, ignore_punct, overlaps):
+def test_projection_invariants(case, policy, max_gap, gap_ratio, ignore_punct, overlaps):
+    # without the edge rules (see test_alignment_boundaries.py for them)
     n_src, spans, links, target = case
-    kw = dict(policy=policy, max_gap=max_gap, ignore_punct=ignore_punct, overlaps=overlaps)
+    kw = dict(
+        policy=policy,
+        max_gap=max_gap,
+        gap_ratio=gap_ratio,
+        ignore_punct=ignore_punct,
+        overlaps=overlaps,
+        edge_punct=False,
+        sentence_edges=False,
+    )
     r = project_spans(spans, links, target, n_source=n_src, **kw)
     assert r.spans == sorted(r.spans)
     for s in r.spans:

@@ -398,3 +398,40 @@ def test_generate_batches_follow_the_backend_batch_size(tiny_mt5):
     shortest = sizes[0::2]
     assert shortest == sorted(shortest, reverse=True)  # longest inputs first
     assert pipe.backend.counts["batches"] == 3
+
+
+@pytest.mark.parametrize("kind", ["mt5", "causal_lm"])
+def test_special_token_words_are_text_issue_11(kind, tiny_mt5, tiny_causal_lm):
+    """A word that is a special token string of the tokenizer (</s>, <pad>, <unk>, <s>) is
+    encoded as ordinary pieces: copying it never ends generation, so the tagging covers
+    every word (the mT5 tokenizer reads "</s>" in text as the end id otherwise)."""
+    nlp = _nlp(tiny_mt5 if kind == "mt5" else tiny_causal_lm, num_beams=2)
+    nlp.initialize(lambda: _examples(nlp))
+    pipe = nlp.get_pipe(FACTORY)
+    tok = pipe.backend.tokenizer
+    specials = set(tok.all_special_ids) - {tok.unk_token_id}  # unknown text stays unknown
+    words = ["Amina", *tok.all_special_tokens, "</s>", "<s>", "<pad>", "went", "home"]
+    for word in words:
+        assert not specials & set(pipe.codec.word_ids(word)), word
+    target = pipe.codec.target(words, [TokenSpan(0, 1, "PER")])
+    assert [i for i in target if i in specials] == [pipe.backend.eos_id]  # only the final end
+    doc = nlp(spacy.tokens.Doc(nlp.vocab, words=words))
+    assert pipe.stats["truncated"] == 0
+    check_spans(doc_spans(doc), len(doc))
+    nlp.update([Example(doc.copy(), doc)])  # trains on such words too
+
+
+def test_special_token_strings_in_generator_and_translator_inputs_issue_11(tiny_mt5, tiny_nllb):
+    from spacy_xlt.backends.generator import Seq2SeqGenerator
+    from spacy_xlt.backends.translator import Translator
+
+    gen = Seq2SeqGenerator(str(tiny_mt5))
+    gen.load()
+    ids = gen.encode_input("a </s> b <pad> . <Person>[None]</Person>")
+    assert [i for i in ids if i in gen.special_ids] == [gen.eos_id]
+    translator = Translator(str(tiny_nllb))
+    translator.load()
+    (src,) = translator._encode(["</s> <pad> a"], "en", target=False)
+    lang = translator.tokenizer.convert_tokens_to_ids("eng_Latn")
+    assert [i for i in src if i in translator.special_ids] == [lang, translator.eos_id]
+    assert translator.counts["special_strings"] == 2

@@ -84,7 +84,7 @@ class Seq2SeqGenerator(Text2TextModel):
             raise XLTError(Errors.E285.format(n_src=len(inputs), n_tgt=len(targets)))
         labels = []
         for text in targets:
-            ids = self.tokenizer(text_target=text, split_special_tokens=True)["input_ids"]
+            ids = self.encode(text, special=True)
             if len(ids) > self.max_length:
                 self.counts["truncated_targets"] += 1
                 ids = ids[: self.max_length - 1] + ids[-1:]

@@ -247,6 +247,57 @@ class HFBackend:
             mask[i, cols] = 1
         return torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device)
 
+    # --- special tokens in text ---------------------------------------------------------
+
+    @property
+    def special_ids(self) -> frozenset:
+        """The ids of the tokenizer's special tokens (</s>, <pad>, <unk>, language codes …)."""
+        self.require()
+        cached = getattr(self, "_special_ids", None)
+        if cached is None or cached[0] is not self.tokenizer:
+            cached = (self.tokenizer, frozenset(int(i) for i in self.tokenizer.all_special_ids))
+            self._special_ids = cached
+        return cached[1]
+
+    def plain_ids(self, ids: Sequence[int]) -> List[int]:
+        """``ids`` of text with every special id but the unknown one replaced by the ids of
+        its characters, so that a word such as ``</s>`` or ``<pad>`` is text, never an end of
+        sequence (some tokenizers read such strings as the special token even with
+        ``split_special_tokens``). The unknown id stays: it stands for text the vocabulary
+        lacks, and copying it ends nothing. A character with no id of its own gets its
+        ordinary encoding; counted in ``counts["special_strings"]``."""
+        tok = self.tokenizer
+        unk = tok.unk_token_id
+        specials = self.special_ids - {unk}
+        if not specials.intersection(ids):
+            return list(ids)
+        out: List[int] = []
+        for i in ids:
+            if i not in specials:
+                out.append(int(i))
+                continue
+            self.counts["special_strings"] += 1
+            for char in tok.convert_ids_to_tokens(int(i)):
+                cid = tok.convert_tokens_to_ids(char)
+                if cid is None or cid == unk or cid in specials:
+                    sub = tok(char, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+                    out.extend(int(x) for x in sub if x not in specials)
+                else:
+                    out.append(int(cid))
+        return out
+
+    def splice_plain(self, full: Sequence[int], content: Sequence[int]) -> List[int]:
+        """``full`` (text with the tokenizer's special tokens) with its ``content`` part (the
+        same text encoded without them) made :meth:`plain_ids`."""
+        plain = self.plain_ids(content)
+        if len(plain) == len(content) and list(plain) == list(content):
+            return list(full)
+        n = len(content)
+        for start in range(len(full) - n + 1):
+            if list(full[start : start + n]) == list(content):
+                return list(full[:start]) + plain + list(full[start + n :])
+        return list(full)  # pragma: no cover - the tokenizer added nothing inside the text
+
     @property
     def pad_id(self) -> int:
         pad = self.tokenizer.pad_token_id

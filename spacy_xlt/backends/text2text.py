@@ -105,12 +105,16 @@ class Text2TextModel(HFBackend):
     # --- ids -------------------------------------------------------------------------------
 
     def encode(self, text: str, special: bool = False) -> List[int]:
-        """Token ids of ``text``. Special-token strings in the text (``</s>``, ``<pad>`` …)
-        are split into ordinary pieces, never read as the special ids: a word such as
-        ``</s>`` must not end a sequence."""
+        """Token ids of ``text`` (with the tokenizer's special tokens where ``special``).
+        Special-token strings in the text (``</s>``, ``<pad>`` …) become ordinary pieces,
+        never the special ids (:meth:`~HFBackend.plain_ids`): a word such as ``</s>`` must
+        not end a sequence."""
         self.require()
-        enc = self.tokenizer(text, add_special_tokens=special, split_special_tokens=True)
-        return list(enc["input_ids"])
+        content = self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        if not special:
+            return self.plain_ids(content)
+        full = self.tokenizer(text, add_special_tokens=True, split_special_tokens=True)["input_ids"]
+        return self.splice_plain(full, content)
 
     def encode_input(self, text: str) -> List[int]:
         """Encoder input or prompt ids, with the tokenizer's special tokens; encoder inputs

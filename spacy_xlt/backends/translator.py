@@ -157,15 +157,11 @@ class Translator(HFBackend):
             else:
                 tok.src_lang = code
         kwargs = {"text_target": list(texts)} if target else {"text": list(texts)}
-        enc = tok(
-            **kwargs,
-            add_special_tokens=True,
-            truncation=False,
-            verbose=False,
-            split_special_tokens=True,
-        )
-        ids = [list(x) for x in enc["input_ids"]]
-        return ids
+        common = {"truncation": False, "verbose": False, "split_special_tokens": True}
+        full = tok(**kwargs, add_special_tokens=True, **common)["input_ids"]
+        content = tok(**kwargs, add_special_tokens=False, **common)["input_ids"]
+        # special-token strings inside a text are text (a span "</s>" must not end it)
+        return [self.splice_plain(f, c) for f, c in zip(full, content)]
 
     def _truncate(self, ids: List[int]) -> List[int]:
         if len(ids) <= self.max_length:

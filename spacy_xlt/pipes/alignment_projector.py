@@ -20,7 +20,7 @@ from spacy.util import minibatch
 from ..backends.hf import HFBackend
 from ..errors import Errors, XLTError
 from ..pairs import has_source, set_doc_spans, source_spans, source_words
-from ..projection.alignment import OVERLAPS, POLICIES, project_spans, projection_settings
+from ..projection.alignment import SETTINGS, check_settings, project_spans, projection_settings
 from ..ty import Aligner, Alignment
 from .base import BackendStore
 from .util import (
@@ -32,12 +32,10 @@ from .util import (
     score_spans,
 )
 
-_SPAN_STEP = projection_settings()
-
 DEFAULT_CONFIG = {
     "aligner": {"@misc": "spacy_xlt.StatisticalAligner.v1"},
     "spans_key": None,
-    # policy, max_gap, ignore_punct, overlaps: the span step's own defaults
+    # every setting of the span step (spacy_xlt.projection.alignment.SETTINGS), its defaults
     **projection_settings(),
     "batch_size": 5000,
     "save_alignments": False,
@@ -58,7 +56,11 @@ def make_alignment_projector(
     spans_key: Optional[str],
     policy: str,
     max_gap: int,
+    gap_ratio: float,
     ignore_punct: bool,
+    edge_punct: bool,
+    sentence_edges: bool,
+    edge_min_length: int,
     overlaps: str,
     batch_size: int,
     save_alignments: bool,
@@ -69,13 +71,17 @@ def make_alignment_projector(
         aligner,
         name=name,
         spans_key=spans_key,
-        policy=policy,
-        max_gap=max_gap,
-        ignore_punct=ignore_punct,
-        overlaps=overlaps,
         batch_size=batch_size,
         save_alignments=save_alignments,
         scorer=scorer,
+        policy=policy,
+        max_gap=max_gap,
+        gap_ratio=gap_ratio,
+        ignore_punct=ignore_punct,
+        edge_punct=edge_punct,
+        sentence_edges=sentence_edges,
+        edge_min_length=edge_min_length,
+        overlaps=overlaps,
     )
 
 
@@ -84,6 +90,8 @@ class AlignmentProjector(BackendStore, Pipe):
 
     Statistical aligners learn from the sentences they align, so the pipe aligns whole
     batches (``batch_size`` pairs, default 5000): align a corpus in one ``nlp.pipe`` call.
+    ``span_settings`` are the settings of the span step
+    (:func:`~spacy_xlt.projection.alignment.project_spans`), its defaults where not given.
     An embedding aligner's encoder is saved inside the pipeline (``encoder/``), so a saved
     pipeline loads and aligns offline; otherwise the pipe's state is its config.
     """
@@ -95,30 +103,24 @@ class AlignmentProjector(BackendStore, Pipe):
         *,
         name: str = "xlt_alignment_projector",
         spans_key: Optional[str] = None,
-        policy: str = _SPAN_STEP["policy"],
-        max_gap: int = _SPAN_STEP["max_gap"],
-        ignore_punct: bool = _SPAN_STEP["ignore_punct"],
-        overlaps: str = _SPAN_STEP["overlaps"],
         batch_size: int = 5000,
         save_alignments: bool = False,
         scorer: Optional[Callable] = None,
+        **span_settings: Any,
     ):
         if not isinstance(aligner, Aligner):
             raise XLTError(Errors.E220.format(obj=type(aligner).__name__))
-        if policy not in POLICIES:
-            raise XLTError(Errors.E143.format(name="policy", value=policy, options=", ".join(POLICIES)))
-        if overlaps not in OVERLAPS:
-            raise XLTError(Errors.E143.format(name="overlaps", value=overlaps, options=", ".join(OVERLAPS)))
-        if batch_size < 1:
+        unknown = sorted(set(span_settings) - set(SETTINGS))
+        if unknown:
+            raise XLTError(Errors.E143.format(name="setting", value=unknown[0], options=", ".join(SETTINGS)))
+        if not isinstance(batch_size, int) or batch_size < 1:
             raise XLTError(Errors.E143.format(name="batch_size", value=batch_size, options="an integer >= 1"))
+        self.span_settings = projection_settings(**span_settings)
+        check_settings(self.span_settings)
         self.vocab = vocab
         self.aligner = aligner
         self.name = name
         self.spans_key = spans_key
-        self.policy = policy
-        self.max_gap = max_gap
-        self.ignore_punct = ignore_punct
-        self.overlaps = overlaps
         self.batch_size = batch_size
         self.save_alignments = save_alignments
         self.scorer = scorer
@@ -150,15 +152,14 @@ class AlignmentProjector(BackendStore, Pipe):
         out = []
         for i, (doc, alignment) in enumerate(zip(docs, alignments)):
             spans = source_spans(doc, i)
+            words = source_words(doc, i)
             result = project_spans(
                 spans,
                 alignment,
                 [t.text for t in doc],
-                policy=self.policy,
-                max_gap=self.max_gap,
-                ignore_punct=self.ignore_punct,
-                overlaps=self.overlaps,
-                n_source=len(source_words(doc, i)),
+                **self.span_settings,
+                source_words=words,
+                n_source=len(words),
                 record=f"pair {i}",
             )
             set_doc_spans(doc, result.spans, self.spans_key)

@@ -3,18 +3,29 @@
 Every aligner (embedding similarity, softmax threshold, statistical, or alignments a user
 brings in Pharaoh ``i-j`` format) ends in :func:`project_spans`. For each source span it
 takes the target tokens aligned to any of the span's tokens, drops punctuation-only ones,
-groups them into runs of consecutive tokens merged across holes of at most ``max_gap``
-tokens (the hole between two runs, not their extent), and keeps the run with most aligned
-tokens -- the guard against stray far-away links -- or, with ``policy="hull"``, the plain
-min-max hull. Overlaps between the candidates of different source spans are then resolved
-over the whole sentence, in the order of their support (not assuming that the target order
-follows the source order): a losing candidate is re-projected onto the tokens still free,
-and counted as a conflict only if nothing is left.
+groups them into runs of consecutive tokens merged across holes (the hole between two runs,
+not their extent) of at most ``max_gap`` tokens or ``gap_ratio`` of the source span's length,
+whichever is more, and keeps the run with most aligned tokens -- the guard against stray
+far-away links -- or, with ``policy="hull"``, the plain min-max hull. Overlaps between the
+candidates of different source spans are then resolved over the whole sentence, in the order
+of their support (not assuming that the target order follows the source order): a losing
+candidate is re-projected onto the tokens still free, and counted as a conflict only if
+nothing is left.
+
+The boundaries then follow the source span's own extent and content, over target tokens
+that are still free and not aligned to any source token outside the span: a span that starts
+(ends) with punctuation takes the target punctuation next to its projection
+(``edge_punct``), and a span of at least ``edge_min_length`` tokens that starts at the first
+source token (ends at the last) reaches the first (last) target token (``sentence_edges``),
+so a span covering its whole sentence projects to the whole translation, sentence-initial
+articles and final full stop included. Short spans (names, opinion targets) keep the edges
+their aligned tokens give: their annotation leaves out articles the translation adds.
 """
 
 from __future__ import annotations
 
 import inspect
+import numbers
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +159,7 @@ class SpanProjection:
     aligned: List[int]
     #: the target span proposed before overlap resolution (None: no aligned token)
     candidate: Optional[TokenSpan]
-    #: the target span finally kept (None: unaligned or lost in a conflict)
+    #: the target span finally kept, edge rules applied (None: unaligned or lost in a conflict)
     target: Optional[TokenSpan]
     status: str
 
@@ -194,6 +205,37 @@ def _choose(aligned: Sequence[int], support: dict, policy: str, max_gap: int) ->
     return best[0], best[-1] + 1
 
 
+def span_gap(length: int, max_gap: int = 2, gap_ratio: float = 0.25) -> int:
+    """The widest hole merged inside the projection of a source span of ``length`` tokens:
+    ``max_gap``, or ``gap_ratio`` times the span's length (rounded down) where that is more."""
+    return max(max_gap, int(gap_ratio * length))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_settings(settings: Dict[str, Any]) -> None:
+    """Raise E143 for a span-step setting of the wrong type or out of range."""
+
+    def bad(name: str, options: str) -> XLTError:
+        return XLTError(Errors.E143.format(name=name, value=settings[name], options=options))
+
+    for name, options in (("policy", POLICIES), ("overlaps", OVERLAPS)):
+        if settings[name] not in options:
+            raise bad(name, ", ".join(options))
+    if not _is_int(settings["max_gap"]) or settings["max_gap"] < 0:
+        raise bad("max_gap", "an integer >= 0")
+    ratio = settings["gap_ratio"]
+    if not isinstance(ratio, numbers.Real) or isinstance(ratio, bool) or not 0 <= ratio <= 1:
+        raise bad("gap_ratio", "a number from 0 to 1")
+    if not _is_int(settings["edge_min_length"]) or settings["edge_min_length"] < 1:
+        raise bad("edge_min_length", "an integer >= 1")
+    for name in ("ignore_punct", "edge_punct", "sentence_edges"):
+        if not isinstance(settings[name], bool):
+            raise bad(name, "true or false")
+
+
 def project_spans(
     source_spans: Iterable[TokenSpan],
     alignment: Iterable[Tuple[int, int]],
@@ -201,8 +243,13 @@ def project_spans(
     *,
     policy: str = "largest_run",
     max_gap: int = 2,
+    gap_ratio: float = 0.25,
     ignore_punct: bool = True,
+    edge_punct: bool = True,
+    sentence_edges: bool = True,
+    edge_min_length: int = 5,
     overlaps: str = "trim",
+    source_words: Optional[Sequence[str]] = None,
     n_source: Optional[int] = None,
     record: str = "the sentence pair",
 ) -> ProjectionResult:
@@ -210,30 +257,55 @@ def project_spans(
 
     source_spans: spans of source tokens (start inclusive, end exclusive).
     alignment: (source index, target index) links, e.g. from :func:`parse_pharaoh`.
-    target_words: the target tokens (or just their number, which disables ``ignore_punct``).
-    policy: ``"largest_run"`` keeps the run (after merging holes of at most ``max_gap``
-        tokens) with most aligned tokens; ``"hull"`` takes min to max aligned token.
+    target_words: the target tokens (or just their number, which disables ``ignore_punct``
+        and ``edge_punct``).
+    policy: ``"largest_run"`` keeps the run (after merging holes, see ``max_gap``) with most
+        aligned tokens; ``"hull"`` takes min to max aligned token.
+    max_gap, gap_ratio: runs of aligned tokens are merged across holes of at most
+        ``max(max_gap, int(gap_ratio * length))`` tokens, ``length`` being the source span's:
+        two tokens for names and terms, a quarter of the span for a clause.
     ignore_punct: drop target tokens made only of punctuation from the aligned set (so they
         neither extend a span nor form one; a span aligned only to punctuation is unaligned).
+    edge_punct: a source span that starts (ends) with punctuation takes the target
+        punctuation right before (after) its projection; without ``source_words`` a span
+        edge counts as punctuation when its links all go to target punctuation that no other
+        source token is linked to.
+    sentence_edges: a source span of at least ``edge_min_length`` tokens that starts at the
+        first source token (ends at the last, which needs ``n_source`` or ``source_words``)
+        reaches the first (last) target token, when the target tokens in between are not
+        aligned to any source token outside the span: so a span covering the whole
+        sentence projects to the whole target sentence.
     overlaps: how candidates of different source spans that overlap on the target are
         resolved, in order of support (aligned tokens, then density, then source order):
         ``"trim"`` re-projects a losing candidate onto its aligned tokens still free,
-        ``"drop"`` drops it, ``"keep"`` keeps overlapping spans (for span groups).
+        ``"drop"`` drops it, ``"keep"`` keeps overlapping spans (for span groups). The
+        edge rules then widen the spans kept, in the same order, over tokens still free.
+    source_words: the source tokens, for ``edge_punct`` (and their number for ``n_source``).
     n_source: number of source tokens, to check the alignment's source indices.
     """
-    if policy not in POLICIES:
-        raise XLTError(Errors.E143.format(name="policy", value=policy, options=", ".join(POLICIES)))
-    if overlaps not in OVERLAPS:
-        raise XLTError(
-            Errors.E143.format(name="overlaps", value=overlaps, options=", ".join(OVERLAPS))
-        )
-    if max_gap < 0:
-        raise XLTError(Errors.E143.format(name="max_gap", value=max_gap, options="an integer >= 0"))
+    settings = dict(
+        policy=policy,
+        max_gap=max_gap,
+        gap_ratio=gap_ratio,
+        ignore_punct=ignore_punct,
+        edge_punct=edge_punct,
+        sentence_edges=sentence_edges,
+        edge_min_length=edge_min_length,
+        overlaps=overlaps,
+    )
+    check_settings(settings)
     if isinstance(target_words, int):
         n_target, words = target_words, None
     else:
         words = list(target_words)
         n_target = len(words)
+    src_words = None if source_words is None else list(source_words)
+    if src_words is not None:
+        if n_source is not None and n_source != len(src_words):
+            raise XLTError(
+                Errors.E147.format(record=record, n_words=len(src_words), n_source=n_source)
+            )
+        n_source = len(src_words)
     sources = [TokenSpan(*s) for s in source_spans]
     for span in sources:
         if not 0 <= span.start < span.end or (n_source is not None and span.end > n_source):
@@ -251,25 +323,28 @@ def project_spans(
                     n_target=n_target,
                 )
             )
-    by_source: dict = {}
+    by_source: Dict[int, List[int]] = {}
+    by_target: Dict[int, List[int]] = {}
     for i, j in links:
         by_source.setdefault(i, []).append(j)
-    punct = (
-        [is_punct(w) for w in words] if (ignore_punct and words is not None) else [False] * n_target
-    )
+        by_target.setdefault(j, []).append(i)
+    target_punct = [is_punct(w) for w in words] if words is not None else [False] * n_target
+    dropped = target_punct if ignore_punct else [False] * n_target
 
     details: List[SpanProjection] = []
     supports: List[dict] = []
+    gaps: List[int] = []
     for span in sources:
         support: dict = {}
         for i in range(span.start, span.end):
             for j in by_source.get(i, ()):
-                if not punct[j]:
+                if not dropped[j]:
                     support.setdefault(j, set()).add(i)
         aligned = sorted(support)
+        gap = span_gap(span.end - span.start, max_gap, gap_ratio)
         candidate = None
         if aligned:
-            start, end = _choose(aligned, support, policy, max_gap)
+            start, end = _choose(aligned, support, policy, gap)
             candidate = TokenSpan(start, end, span.label)
         details.append(
             SpanProjection(
@@ -277,6 +352,7 @@ def project_spans(
             )
         )
         supports.append(support)
+        gaps.append(gap)
 
     def strength(k: int) -> tuple:
         cand = details[k].candidate
@@ -296,7 +372,7 @@ def project_spans(
             target = None
             if free:
                 free_support = {j: supports[k][j] for j in free}
-                start, end = _choose(free, free_support, policy, max_gap)
+                start, end = _choose(free, free_support, policy, gaps[k])
                 if any(taken[start:end]):
                     start, end = _largest_free_piece(free, free_support, taken, start, end)
                 target = TokenSpan(start, end, cand.label)
@@ -307,6 +383,24 @@ def project_spans(
             for j in range(d.target.start, d.target.end):
                 taken[j] = True
 
+    if edge_punct or sentence_edges:
+        edges = _Edges(by_source, by_target, target_punct, src_words, n_source, n_target)
+        for k in order:
+            d = details[k]
+            if d.target is None:
+                continue
+            start, end = edges.widen(
+                d.source,
+                d.target,
+                [False] * n_target if overlaps == "keep" else taken,
+                punct=edge_punct and words is not None,
+                sentence=sentence_edges and d.source.end - d.source.start >= edge_min_length,
+            )
+            if (start, end) != (d.target.start, d.target.end):
+                d.target = TokenSpan(start, end, d.target.label)
+                for j in range(start, end):
+                    taken[j] = True
+
     return ProjectionResult(
         spans=sorted(d.target for d in details if d.target is not None),
         unaligned=[d.source for d in details if d.status == UNALIGNED],
@@ -315,11 +409,77 @@ def project_spans(
     )
 
 
+@dataclass
+class _Edges:
+    """The boundary rules of :func:`project_spans` for one sentence pair."""
+
+    by_source: Dict[int, List[int]]
+    by_target: Dict[int, List[int]]
+    target_punct: List[bool]
+    source_words: Optional[List[str]]
+    n_source: Optional[int]
+    n_target: int
+
+    def _source_punct(self, i: int) -> bool:
+        if self.source_words is not None:
+            return is_punct(self.source_words[i])
+        # no source words: a token linked only to target punctuation that nothing else is
+        # linked to (a mark translates a mark; a word linked to punctuation is noise)
+        targets = self.by_source.get(i)
+        return bool(targets) and all(
+            self.target_punct[j] and self.by_target[j] == [i] for j in targets
+        )
+
+    def widen(
+        self,
+        source: TokenSpan,
+        target: TokenSpan,
+        taken: Sequence[bool],
+        *,
+        punct: bool,
+        sentence: bool,
+    ) -> Tuple[int, int]:
+        """The (start, end) of ``target`` after the edge rules, over tokens free in ``taken``."""
+
+        def joins(j: int) -> bool:
+            # free, and not the translation of anything outside the source span
+            return not taken[j] and all(
+                source.start <= i < source.end for i in self.by_target.get(j, ())
+            )
+
+        start, end = target.start, target.end
+        if sentence:
+            if source.start == 0 and all(joins(j) for j in range(start)):
+                start = 0
+            if source.end == self.n_source and all(joins(j) for j in range(end, self.n_target)):
+                end = self.n_target
+        if punct:
+            if self._source_punct(source.end - 1):
+                while end < self.n_target and self.target_punct[end] and joins(end):
+                    end += 1
+            if self._source_punct(source.start):
+                while start > 0 and self.target_punct[start - 1] and joins(start - 1):
+                    start -= 1
+        return start, end
+
+
+#: The keyword arguments of :func:`project_spans` that are inputs, not settings of the step.
+_INPUTS = ("source_words", "n_source", "record")
+
+#: Every setting of the span step: the keyword arguments of :func:`project_spans` that have
+#: defaults, less its inputs; values are bools, ints, floats and strings (config friendly).
+SETTINGS: Tuple[str, ...] = tuple(
+    name
+    for name, param in inspect.signature(project_spans).parameters.items()
+    if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in _INPUTS
+)
+
 def projection_settings(**overrides: Any) -> Dict[str, Any]:
-    """The settings of :func:`project_spans` (policy, max_gap, ignore_punct, overlaps) that
-    ``overrides`` give, defaults filled in: for reports that must say how spans were made."""
+    """Every setting of :func:`project_spans` (:data:`SETTINGS`) with its default, updated
+    with ``overrides``: the ``xlt_alignment_projector`` component's config is built from it,
+    and reports say with it how spans were made."""
     params = inspect.signature(project_spans).parameters
-    settings = {k: params[k].default for k in ("policy", "max_gap", "ignore_punct", "overlaps")}
+    settings = {k: params[k].default for k in SETTINGS}
     settings.update(overrides)
     return settings
 
