@@ -23,6 +23,7 @@ from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 from .errors import Errors, XLTError
+from .io import read_text
 from .labels import SCHEMES, TokenSpan, tags_to_spans, to_iob2
 from .pairs import doc_spans, read_docs, set_doc_spans
 from .util import blank
@@ -100,15 +101,7 @@ class ConllSentence:
 
 def _read_lines(path: PathLike) -> List[str]:
     """Lines of a UTF-8 text file without line ends (LF or CRLF; a BOM is dropped)."""
-    path = Path(path)
-    if path.is_dir():
-        raise XLTError(Errors.E027.format(path=path))
-    if not path.exists():
-        raise XLTError(Errors.E021.format(path=path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise XLTError(Errors.E028.format(path=path, why=err)) from err
+    text = read_text(path)
     # not str.splitlines(): it also splits on \x1c, \x85, \u2028 ..., which words may contain
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -443,18 +436,13 @@ def read_semeval_xml(
 
 def _head(path: PathLike, n_rows: int = 20) -> List[List[str]]:
     """The columns of the first ``n_rows`` token lines of a text file (for sniffing)."""
-    path = Path(path)
     rows: List[List[str]] = []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            for line in f:
-                line = line.rstrip("\r\n")
-                if not _is_blank(line) and not _is_docstart(line):
-                    rows.append(_fields(line))
-                    if len(rows) >= n_rows:
-                        break
-    except UnicodeDecodeError as err:
-        raise XLTError(Errors.E028.format(path=path, why=err)) from err
+    for line in read_text(path).split("\n"):  # the whole file: a bad byte anywhere is named
+        line = line.rstrip("\r")
+        if not _is_blank(line) and not _is_docstart(line):
+            rows.append(_fields(line))
+            if len(rows) >= n_rows:
+                break
     return rows
 
 

@@ -36,7 +36,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E025 = "Unknown corpus format {fmt!r} for {path}: expected one of {options}."
     E026 = "{path}: sentence {sid!r}: target {target!r} at characters {start}-{end} does not start and end on token boundaries of the tokenized text."
     E027 = "{path} is a folder; pass a file (`spacy xlt convert` also takes a folder: INPUT_DIR OUTPUT_DIR)."
-    E028 = "{path} is not UTF-8 text: {why}"
+    E028 = "{path}:{line}:{column}: not UTF-8 text (byte 0x{byte}). Re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 FILE > NEW`) or fix that byte."
     E029 = "{path}: sentence {sid!r}: {why}"
     E030 = "Invalid {name} {value!r}: expected {options}."
 
@@ -174,6 +174,13 @@ class Errors(metaclass=ErrorsWithCodes):
     E333 = "{name!r} is not a saved pipeline with one projector component (a folder with config.cfg, or an installed pipeline package, holding xlt_alignment_projector or xlt_tprojection)."
     E334 = "`spacy xlt align` needs an xlt_alignment_projector block with an aligner; the config's projector is {factory!r}."
     E335 = "{path} has {n_lines} alignment lines but {n_pairs} pairs were projected with it; line i must align pair i."
+
+    # files and outputs (340-359)
+    E340 = "Output {path} is the input {input}: writing it would destroy the input. Give another output path."
+    E341 = "Output {path} cannot be written: {parent} is a file, not a folder."
+    E342 = "Output {path} is {what}; give {wanted}."
+    E343 = "Output {path} cannot be written: {why}"
+    E344 = "{path} is not a readable .spacy file (DocBin): {why}. Was it written completely, by spaCy or spacy_xlt? Rewrite it (e.g. with `spacy xlt convert`)."
 
     # text-to-text tagger and constrained decoding (240-279)
     E240 = "The automaton for {record} cannot be built: {what} encodes to no token ids. Every word and tag must encode to at least one id."

@@ -108,40 +108,46 @@ if not Doc.has_extension(SOURCE_KEY):
     Doc.set_extension(SOURCE_KEY, getter=_source_getter)
 
 
-def write_docs(docs: Iterable[Doc], path: Union[str, Path]) -> int:
-    """Write Docs (pairs or plain) to one ``.spacy`` file; returns the number written.
+def write_docs(
+    docs: Iterable[Doc], path: Union[str, Path], inputs: Iterable[Optional[Union[str, Path]]] = ()
+) -> int:
+    """Write Docs (pairs or plain) to one ``.spacy`` file, atomically (``spacy_xlt.io``: the
+    old file stays whole until the new one is complete; ``path`` must not be one of
+    ``inputs``); returns the number written.
 
     User data (a pair's source side) is stored only where some Doc has it: DocBin
     serialises it with one msgpack call per Doc, which is slow for plain corpora.
     """
+    from .io import check_output, write_bytes
+
+    check_output(path, inputs)  # before the Docs are serialised
     docs = list(docs)
     db = DocBin(docs=docs, store_user_data=any(doc.user_data for doc in docs))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db.to_disk(path)
+    write_bytes(path, db.to_bytes(), inputs)
     return len(docs)
 
 
-def write_pairs(docs: Iterable[Doc], path: Union[str, Path]) -> int:
-    """Write pairs to one ``.spacy`` file; returns the number written."""
-    return write_docs(docs, path)
+def write_pairs(
+    docs: Iterable[Doc], path: Union[str, Path], inputs: Iterable[Optional[Union[str, Path]]] = ()
+) -> int:
+    """Write pairs to one ``.spacy`` file (as :func:`write_docs`); returns the number written."""
+    return write_docs(docs, path, inputs)
 
 
 def read_docs(path: Union[str, Path], vocab: Optional[Vocab] = None) -> Iterator[Doc]:
-    """Docs of a ``.spacy`` file (pairs keep their source side)."""
-    path = Path(path)
-    if not path.exists():
-        raise XLTError(Errors.E021.format(path=path))
-    db = DocBin(store_user_data=True).from_disk(path)
+    """Docs of a ``.spacy`` file (pairs keep their source side); a missing, empty, truncated
+    or foreign file is a coded error naming it (``spacy_xlt.io.read_docbin``)."""
+    from .io import read_docbin
+
+    db = read_docbin(path)
     yield from db.get_docs(vocab or Vocab())
 
 
 def read_target_lines(path: Union[str, Path]) -> List[str]:
     """Lines of a plain-text target file (one sentence per line, trailing newline optional)."""
-    path = Path(path)
-    if not path.exists():
-        raise XLTError(Errors.E021.format(path=path))
-    text = path.read_text(encoding="utf8")
+    from .io import read_text
+
+    text = read_text(path)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -157,8 +157,8 @@ def test_errors_for_files_schemes_and_columns(tmp_path):
     with pytest.raises(XLTError, match="E022"):
         read_conll(write(tmp_path / "empty.conll", "\n-DOCSTART- O\n\n"))
     latin1 = tmp_path / "latin1.conll"
-    latin1.write_bytes("caf\xe9 O\n".encode("latin-1"))
-    with pytest.raises(XLTError, match="E028"):
+    latin1.write_bytes("Ada B-PER\n\ncaf\xe9 O\n".encode("latin-1"))
+    with pytest.raises(XLTError, match=r"E028\].*latin1.conll:3:4: .*byte 0xe9.*Re-encode"):
         read_conll(latin1)
     good = write(tmp_path / "good.conll", "Ada B-PER\n")
     with pytest.raises(XLTError, match="E002"):
