@@ -13,7 +13,18 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 import spacy
 from spacy.language import Language
@@ -23,7 +34,7 @@ from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 from .errors import Errors, XLTError
-from .io import read_text
+from .io import decode_text, read_bytes, read_lines
 from .labels import SCHEMES, TokenSpan, tags_to_spans, to_iob2
 from .pairs import doc_spans, read_docs, set_doc_spans
 from .util import blank
@@ -42,6 +53,9 @@ CONLL_SUFFIXES = (
     ".bio",
     ".bioes",
 )
+#: Of the endings above, those whose content decides whether a file is CoNLL or plain text
+#: (MasakhaNER's ``.txt`` files are CoNLL; a translation's ``.txt`` is one sentence per line).
+GENERIC_SUFFIXES = (".txt",)
 #: Values of the third column of the manual-projection files (``-`` on O tokens).
 QUALITY_VALUES = ("HighQuality", "LowQuality", "-")
 DOCSTART = "-DOCSTART-"
@@ -101,12 +115,7 @@ class ConllSentence:
 
 def _read_lines(path: PathLike) -> List[str]:
     """Lines of a UTF-8 text file without line ends (LF or CRLF; a BOM is dropped)."""
-    text = read_text(path)
-    # not str.splitlines(): it also splits on \x1c, \x85, \u2028 ..., which words may contain
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return read_lines(path)
 
 
 def _fields(line: str) -> List[str]:
@@ -329,6 +338,23 @@ def _new_xml_stats() -> Dict[str, int]:
     }
 
 
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _parse_xml(path: Path) -> ET.Element:
+    """The root of an XML file, read through :mod:`spacy_xlt.io`: a missing or unreadable
+    file, a byte that is not UTF-8 (unless the declaration names another encoding) and XML
+    that does not parse are errors naming the file and the line; a BOM is fine."""
+    data = read_bytes(path)
+    declared = _XML_ENCODING.match(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+    if declared is None or declared.group(1).lower() in (b"utf-8", b"utf8"):
+        decode_text(data, path)  # a bad byte is reported by line and column, with a hint
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as err:
+        raise XLTError(Errors.E023.format(path=path, why=err)) from None
+
+
 def read_semeval_xml(
     path: PathLike,
     nlp_or_lang: Union[str, Language] = "xx",
@@ -350,14 +376,7 @@ def read_semeval_xml(
     an error (else it is counted as ``mismatched`` and the offsets are used).
     """
     path = Path(path)
-    if path.is_dir():
-        raise XLTError(Errors.E027.format(path=path))
-    if not path.exists():
-        raise XLTError(Errors.E021.format(path=path))
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise XLTError(Errors.E023.format(path=path, why=err)) from err
+    root = _parse_xml(path)
     nlp = nlp_or_lang if isinstance(nlp_or_lang, Language) else blank(nlp_or_lang)
     stats = _new_xml_stats()
     docs: List[Doc] = []
@@ -434,38 +453,177 @@ def read_semeval_xml(
 # Any format
 
 
-def _head(path: PathLike, n_rows: int = 20) -> List[List[str]]:
-    """The columns of the first ``n_rows`` token lines of a text file (for sniffing)."""
-    rows: List[List[str]] = []
-    for line in read_text(path).split("\n"):  # the whole file: a bad byte anywhere is named
-        line = line.rstrip("\r")
-        if not _is_blank(line) and not _is_docstart(line):
-            rows.append(_fields(line))
-            if len(rows) >= n_rows:
-                break
-    return rows
-
-
 def _is_quality_row(parts: List[str]) -> bool:
     return len(parts) == 3 and parts[2] in QUALITY_VALUES and bool(_TAG.match(parts[1]))
 
 
-def looks_like_quality_tsv(path: PathLike) -> bool:
-    """Whether the first token lines are ``WORD<TAB>TAG<TAB>QUALITY`` rows."""
-    rows = _head(path)
-    return bool(rows) and all(_is_quality_row(parts) for parts in rows)
+def _is_tag_row(parts: List[str]) -> bool:
+    """``WORD [COLUMN [COLUMN]] TAG``: 2 to 4 columns, the last a tag."""
+    return 2 <= len(parts) <= 4 and bool(_TAG.match(parts[-1]))
 
 
-def looks_tagged(path: PathLike) -> bool:
-    """Whether the first lines of a text file are ``WORD ... TAG`` rows, not plain sentences."""
-    rows = _head(path)
-    return bool(rows) and all(
-        len(parts) >= 2 and (_TAG.match(parts[-1]) or _is_quality_row(parts)) for parts in rows
+class _Row(NamedTuple):
+    line: int
+    text: str
+    fields: List[str]
+
+
+def _token_rows(lines: Sequence[str]) -> Tuple[List[_Row], List[List[int]], bool]:
+    """The token lines (not blank, not ``-DOCSTART-``), their sentences (lists of row
+    indices, split at blank and ``-DOCSTART-`` lines), and whether a sentence is ended by such
+    a line (as in CoNLL: a blank line after each sentence)."""
+    rows: List[_Row] = []
+    blocks: List[List[int]] = [[]]
+    breaks = False
+    for line_no, line in enumerate(lines, start=1):
+        if _is_blank(line) or _is_docstart(line):
+            if blocks[-1]:
+                breaks = True
+                blocks.append([])
+            breaks = breaks or not _is_blank(line)
+            continue
+        blocks[-1].append(len(rows))
+        rows.append(_Row(line_no, line, _fields(line)))
+    return rows, [b for b in blocks if b], breaks
+
+
+def _quality_shape(rows: Iterable[List[str]]) -> bool:
+    """Whether token rows are ``WORD<TAB>TAG<TAB>QUALITY``: three columns, a tag in the
+    second, a quality value in the third of most rows (a bad value is then reported, by its
+    line, by the quality reader) and not a tag in all of them (then it is a CoNLL file)."""
+    n = n_quality = n_tag3 = 0
+    for parts in rows:
+        if len(parts) != 3 or not _TAG.match(parts[1]):
+            return False
+        n += 1
+        n_quality += parts[2] in QUALITY_VALUES
+        n_tag3 += bool(_TAG.match(parts[2]))
+    return n > 0 and 2 * n_quality > n and n_tag3 < n
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _scheme_problem(rows: Sequence[_Row], blocks: Sequence[Sequence[int]]) -> Tuple[str, Optional[str]]:
+    """The tag scheme of the rows' last columns and, where the tags are not a well-formed
+    sequence of one scheme, what is wrong (naming the line). B-/I- tags are read as IOB (IOB1
+    and IOB2, in any order); a file with E-/S- tags must be well-formed BIOES, one with L-/U-
+    tags well-formed BILOU."""
+    prefixes = [r.fields[-1][0] for r in rows if r.fields[-1] != "O"]
+    special = next((p for p in prefixes if p not in "BI"), None)
+    if special is None:
+        return "IOB", None
+    scheme, end, single = ("BIOES", "E", "S") if special in "ES" else ("BILOU", "L", "U")
+    allowed = {"B", "I", end, single}
+
+    def at(row: _Row, why: str) -> str:
+        return f"line {row.line} ({_short(row.text)!r}) {why}"
+
+    for block in blocks:
+        inside: Optional[str] = None
+        prev = "the start of the sentence"
+        for k in block:
+            row = rows[k]
+            tag = row.fields[-1]
+            prefix, _, label = tag.partition("-")
+            if tag != "O" and prefix not in allowed:
+                return scheme, at(row, f"ends in {tag!r}, which is no {scheme} tag, while other lines end in {scheme} tags")
+            if tag == "O" or prefix in ("B", single):
+                if inside is not None:
+                    return scheme, at(row, f"ends in {tag!r}, but the {scheme} span before it has no {end}- tag")
+                inside = label if prefix == "B" else None
+            elif inside != label:  # I- or the end tag outside a span of its label
+                return scheme, at(row, f"ends in {tag!r}, which cannot follow {prev} in {scheme}")
+            elif prefix == end:
+                inside = None
+            prev = repr(tag)
+        if inside is not None:
+            return scheme, at(rows[block[-1]], f"ends in {rows[block[-1]].fields[-1]!r}, but its {scheme} span has no {end}- tag")
+    return scheme, None
+
+
+@dataclass
+class Sniff:
+    """What a text file holds, from its content: ``fmt`` is ``conll``, ``quality``, ``text``
+    (one sentence per line) or None where that cannot be told; ``why`` says what decided it."""
+
+    fmt: Optional[str]
+    why: str
+    #: decided by the file name (with a look at the lines only for quality TSVs)
+    by_name: bool = False
+
+
+def sniff_text(path: PathLike) -> Sniff:
+    """Whether a text file is a CoNLL file (one token per line), a quality TSV or plain text
+    (one sentence per line), from the whole file, deciding only where that is unambiguous.
+
+    CoNLL: every token line is ``WORD ... TAG`` with the same number of columns (2 to 4), the
+    tags are one scheme (IOB1/IOB2, or well-formed BIOES or BILOU), blank lines end the
+    sentences (or ``-DOCSTART-`` lines divide the file) and some sentence has two or more
+    token lines. Quality: every line is ``WORD<TAB>TAG<TAB>QUALITY``. Text: some line is not a
+    ``WORD ... TAG`` row (one word, more than 4, or a last word that is no tag), unless blank
+    lines divide a file of mostly such rows (a CoNLL file with bad lines). Anything else -- a
+    one-sentence-per-line text whose lines all happen to end in a tag-like word ("S-Bahn",
+    "B-52", "O") -- is ambiguous: ``fmt`` None, and the caller asks for the format.
+    """
+    rows, blocks, breaks = _token_rows(_read_lines(path))
+    if not rows:
+        return Sniff("text", "it has no line with text")
+    if _quality_shape(r.fields for r in rows):
+        return Sniff("quality", "every line is WORD<TAB>TAG<TAB>QUALITY")
+    n_tagged = sum(_is_tag_row(r.fields) for r in rows)
+    bad = next((r for r in rows if not _is_tag_row(r.fields)), None)
+    if bad is not None:
+        if breaks and 2 * n_tagged > len(rows):
+            return Sniff(
+                None,
+                f"{n_tagged} of its {len(rows)} token lines are WORD ... TAG rows between blank "
+                f"lines, as in CoNLL, but line {bad.line} ({_short(bad.text)!r}) is not one",
+            )
+        return Sniff("text", f"line {bad.line} ({_short(bad.text)!r}) is not a WORD ... TAG row")
+    tagged = "every line ends in a tag-like word, as in CoNLL"
+    n_cols = len(rows[0].fields)
+    other = next((r for r in rows if len(r.fields) != n_cols), None)
+    if other is not None:
+        return Sniff(
+            None,
+            f"{tagged}, but line {other.line} has {len(other.fields)} words or columns and "
+            f"line {rows[0].line} has {n_cols}",
+        )
+    scheme, problem = _scheme_problem(rows, blocks)
+    if problem is not None:
+        return Sniff(None, f"{tagged}, but those words are not the tags of one scheme: {problem}")
+    if not breaks:
+        return Sniff(None, f"{tagged}, but no blank line ends a sentence (CoNLL has one after each)")
+    if max(len(b) for b in blocks) < 2:
+        return Sniff(None, f"{tagged}, but no sentence has more than one token line")
+    return Sniff(
+        "conll",
+        f"every line is WORD ... TAG ({n_cols} columns, {scheme} tags) and blank lines end the sentences",
     )
 
 
-def detect_format(path: PathLike) -> str:
-    """``conll``, ``quality``, ``xml`` or ``spacy`` from the file name (and first lines)."""
+def looks_like_quality_tsv(path: PathLike) -> bool:
+    """Whether the token lines are ``WORD<TAB>TAG<TAB>QUALITY`` rows (most with a quality
+    value: a bad one is reported by the quality reader, naming its line)."""
+    lines = _read_lines(path)
+    return _quality_shape(
+        _fields(line) for line in lines if not _is_blank(line) and not _is_docstart(line)
+    )
+
+
+def looks_tagged(path: PathLike) -> bool:
+    """Whether a text file is unambiguously ``WORD ... TAG`` rows, not plain sentences (see
+    :func:`sniff_text`)."""
+    return sniff_text(path).fmt in ("conll", "quality")
+
+
+def sniff_format(path: PathLike) -> Sniff:
+    """The corpus format of ``path`` and why: ``spacy`` and ``xml`` from the name, the
+    CoNLL endings from the name (``quality`` where the lines are ``WORD TAG QUALITY``), and
+    ``.txt`` from the content (:func:`sniff_text`: ``fmt`` may be ``text`` or None). An
+    unknown ending is ``fmt`` None."""
     path = Path(path)
     if path.is_dir():
         raise XLTError(Errors.E027.format(path=path))
@@ -473,12 +631,40 @@ def detect_format(path: PathLike) -> str:
         raise XLTError(Errors.E021.format(path=path))
     name = path.name.lower()
     if name.endswith(".spacy"):
-        return "spacy"
+        return Sniff("spacy", "from its name", by_name=True)
     if name.endswith(".xml"):
-        return "xml"
+        return Sniff("xml", "from its name", by_name=True)
+    if name.endswith(GENERIC_SUFFIXES):
+        return sniff_text(path)
     if name.endswith(CONLL_SUFFIXES):
-        return "quality" if looks_like_quality_tsv(path) else "conll"
-    raise XLTError(Errors.E080.format(path=path, options=", ".join(FORMATS[1:])))
+        if looks_like_quality_tsv(path):
+            return Sniff("quality", "from its name, and every line is WORD<TAB>TAG<TAB>QUALITY", by_name=True)
+        return Sniff("conll", "from its name", by_name=True)
+    return Sniff(None, f"its name ends in none of .spacy, .xml, {', '.join(CONLL_SUFFIXES)}")
+
+
+def detect_format(path: PathLike) -> str:
+    """``conll``, ``quality``, ``xml`` or ``spacy`` from the file name (and the lines): see
+    :func:`sniff_format`. A ``.txt`` file of plain text, or one that cannot be told, and an
+    unknown ending are coded errors that ask for the format."""
+    return detected_format(path).fmt  # type: ignore[return-value]
+
+
+def detected_format(path: PathLike, option: str = "--format") -> Sniff:
+    """:func:`detect_format` with the reason (for the console); the errors ask for ``option``."""
+    path = Path(path)
+    sniff = sniff_format(path)
+    if sniff.fmt == "text":
+        raise XLTError(Errors.E350.format(path=path, why=sniff.why))
+    if sniff.fmt is None:
+        if path.name.lower().endswith(GENERIC_SUFFIXES):
+            raise XLTError(
+                Errors.E349.format(
+                    path=path, why=sniff.why, option=option, options=", ".join(FORMATS[1:])
+                )
+            )
+        raise XLTError(Errors.E080.format(path=path, options=", ".join(FORMATS[1:])))
+    return sniff
 
 
 def read_corpus(

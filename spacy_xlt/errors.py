@@ -19,7 +19,7 @@ class XLTError(ValueError):
 
 class Errors(metaclass=ErrorsWithCodes):
     # labels / tags (001-019)
-    E001 = "Invalid IOB tag {tag!r} at token {index} of {record}: expected O or B-/I-/E-/S-/L-/U- followed by a label."
+    E001 = "Invalid tag {tag!r} at token {index} of {record}: {why}"
     E002 = "Unknown tag scheme {scheme!r}: expected one of {options}."
     E003 = "Label map entry {entry!r} is not of the form LABEL=Name."
     E004 = "Label map names the same {side} {name!r} twice; a label map must be one-to-one."
@@ -181,6 +181,15 @@ class Errors(metaclass=ErrorsWithCodes):
     E342 = "Output {path} is {what}; give {wanted}."
     E343 = "Output {path} cannot be written: {why}"
     E344 = "{path} is not a readable .spacy file (DocBin): {why}. Was it written completely, by spaCy or spacy_xlt? Rewrite it (e.g. with `spacy xlt convert`)."
+    E345 = "Cannot read {path}: {why}"
+    E346 = "{path} is binary data ({what}), not UTF-8 text. {hint}"
+    E347 = "{path}:{line}:{column}: not valid JSON: {why}."
+    E348 = "Output folder {path} is {where} the input folder {input}: a later run would read its files as inputs, and an output could replace an input. Give an output folder outside {input}."
+    E349 = "Cannot tell how to read {path}: {why}. Pass {option} to say what it is ({options})."
+    E350 = "{path} does not look like a CoNLL/IOB file: {why}. Pass --format conll to read it as one anyway (one token per line, WORD ... TAG), or give a corpus file (CoNLL/IOB, quality TSV, SemEval XML or .spacy)."
+    E351 = "{gold} has {n_gold} documents but {pairs} has {n_pairs}; document i of each must be the same sentence."
+    E352 = "{a} and {b} would both be written to {output}; convert them one by one (or rename one of them)."
+    E353 = "No corpus files in {path}: with --format auto, files of no corpus format (and .spacy files) are skipped; pass --format to convert them."
 
     # text-to-text tagger and constrained decoding (240-279)
     E240 = "The automaton for {record} cannot be built: {what} encodes to no token ids. Every word and tag must encode to at least one id."

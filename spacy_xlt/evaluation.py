@@ -18,7 +18,6 @@ seqeval leaves NaN there, are reported as 0 too).
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -434,13 +433,19 @@ def _as_bioes(tags: List[List[str]]) -> List[List[str]]:
     return [[swap[t[0]] + t[1:] if t[0] in swap else t for t in s] for s in tags]
 
 
-def write_results(result: dict, path: Union[str, Path]) -> Path:
+def write_results(
+    result: dict,
+    path: Union[str, Path],
+    inputs: Optional[Iterable[Optional[Union[str, Path]]]] = None,
+) -> Path:
     """Write the scores of :func:`evaluate_files` as JSON (the file of ``spacy xlt evaluate
-    --output``, which ``spacy xlt results`` reads)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
-    return path
+    --output``, which ``spacy xlt results`` reads), atomically (``spacy_xlt.io``). ``path``
+    must not be one of ``inputs`` (default: the result's ``gold`` and ``pred`` files)."""
+    from .io import write_json
+
+    if inputs is None:
+        inputs = [result.get("gold"), result.get("pred")]
+    return write_json(path, result, [p for p in inputs if isinstance(p, (str, Path))])
 
 
 # --- projection through given word alignments ---------------------------------------------

@@ -30,13 +30,43 @@ class TokenSpan(NamedTuple):
     label: str
 
 
-def _split_tag(tag: str, index: int, record: str) -> tuple:
+#: The tags each scheme of :func:`to_iob2` reads, as its messages state them.
+SCHEME_TAGS = {
+    "auto": "O, or a prefix B-, I-, E-, S-, L- or U- and a label (any of IOB1, IOB2, BIOES and BILOU is read)",
+    "iob1": "O, B-LABEL or I-LABEL (IOB1: an I- tag may start a span)",
+    "iob2": "O, B-LABEL or I-LABEL (strict IOB2: a span starts with B-)",
+    "bioes": "O, B-LABEL, I-LABEL, E-LABEL or S-LABEL",
+}
+#: Where a prefix that a scheme lacks belongs.
+_OTHER_SCHEME = {
+    "E": "E-/S- tags are BIOES",
+    "S": "E-/S- tags are BIOES",
+    "L": "L-/U- tags are BILOU",
+    "U": "L-/U- tags are BILOU",
+}
+
+
+def _bad_tag(tag: str, index: int, record: str, why: str) -> XLTError:
+    return XLTError(Errors.E001.format(tag=tag, index=index, record=record, why=why))
+
+
+def _split_tag(tag: str, index: int, record: str, scheme: str = "auto") -> tuple:
     if tag == "O":
         return "O", None
     prefix, sep, label = tag.partition("-")
     if not sep or not label or prefix not in {"B", "I", "E", "S", "L", "U"}:
-        raise XLTError(Errors.E001.format(tag=tag, index=index, record=record))
+        hint = ""
+        if tag.upper() == "O" or (sep and label and prefix.upper() in {"B", "I", "E", "S", "L", "U"}):
+            hint = "; prefixes and O are upper case"
+        elif not sep and tag[:1] in {"B", "I", "E", "S", "L", "U"} and len(tag) == 1:
+            hint = "; a prefix needs a label, as in B-PER"
+        expected = f"expected {SCHEME_TAGS[scheme]}" if scheme == "auto" else f"the {scheme} scheme expects {SCHEME_TAGS[scheme]}"
+        raise _bad_tag(tag, index, record, f"{expected}{hint}.")
     return prefix, label
+
+
+def _describe_previous(tags: Sequence[str], i: int) -> str:
+    return "the start of the sentence" if i == 0 else repr(tags[i - 1])
 
 
 def to_iob2(tags: Sequence[str], scheme: str = "auto", record: str = "the sentence") -> List[str]:
@@ -45,25 +75,38 @@ def to_iob2(tags: Sequence[str], scheme: str = "auto", record: str = "the senten
     ``auto`` accepts any mix: S-/U- become B-, E-/L- become I-, and an I- that does not
     continue a span of the same label starts one (the IOB1 reading, which also repairs
     ill-formed IOB2). ``iob2`` is strict: only O/B-/I- are allowed, and an I- tag that does
-    not continue a span is an error.
+    not continue a span is an error. An error says which tags the scheme expects there.
     """
     if scheme not in SCHEMES:
         raise XLTError(Errors.E002.format(scheme=scheme, options=", ".join(SCHEMES)))
     out: List[str] = []
     prev_label: Optional[str] = None
     for i, tag in enumerate(tags):
-        prefix, label = _split_tag(tag, i, record)
+        prefix, label = _split_tag(tag, i, record, scheme)
         if prefix == "O":
             out.append("O")
             prev_label = None
             continue
         if scheme in ("iob1", "iob2") and prefix not in ("B", "I"):
-            raise XLTError(Errors.E001.format(tag=tag, index=i, record=record))
+            why = (
+                f"the {scheme} scheme expects {SCHEME_TAGS[scheme]}; {_OTHER_SCHEME[prefix]} "
+                f"(read them with --scheme {'bioes or ' if prefix in 'ES' else ''}auto)."
+            )
+            raise _bad_tag(tag, i, record, why)
         if scheme == "bioes" and prefix in ("L", "U"):
-            raise XLTError(Errors.E001.format(tag=tag, index=i, record=record))
+            why = (
+                f"the bioes scheme expects {SCHEME_TAGS['bioes']}; {_OTHER_SCHEME[prefix]} "
+                f"(read them with --scheme auto)."
+            )
+            raise _bad_tag(tag, i, record, why)
         begins = prefix in ("B", "S", "U") or prev_label != label
         if scheme == "iob2" and prefix == "I" and prev_label != label:
-            raise XLTError(Errors.E001.format(tag=tag, index=i, record=record))
+            why = (
+                f"in strict IOB2 an I-{label} continues a span, so it must follow B-{label} or "
+                f"I-{label}, not {_describe_previous(tags, i)}. Start the span with B-{label}, "
+                f"or read IOB1 tags (an I- tag may start a span) with --scheme iob1 or auto."
+            )
+            raise _bad_tag(tag, i, record, why)
         out.append(("B-" if begins else "I-") + label)
         # a span closed by E-/S-/L-/U- cannot be continued by a following I-
         prev_label = None if prefix in ("E", "S", "L", "U") else label

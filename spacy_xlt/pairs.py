@@ -144,14 +144,11 @@ def read_docs(path: Union[str, Path], vocab: Optional[Vocab] = None) -> Iterator
 
 
 def read_target_lines(path: Union[str, Path]) -> List[str]:
-    """Lines of a plain-text target file (one sentence per line, trailing newline optional)."""
-    from .io import read_text
+    """Lines of a plain-text target file (one sentence per line, trailing newline optional;
+    a BOM dropped; not UTF-8 is an error naming the line and column)."""
+    from .io import read_lines
 
-    text = read_text(path)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.rstrip("\r") for line in lines]
+    return read_lines(path)
 
 
 def build_pairs(

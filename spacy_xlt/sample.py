@@ -22,6 +22,7 @@ from typing import List, Optional, Tuple, Union
 from spacy.tokens import Doc
 
 from .errors import Errors, XLTError
+from .io import read_lines
 from .labels import TokenSpan, check_spans
 from .pairs import make_pair, set_doc_spans
 from .util import blank
@@ -64,24 +65,23 @@ def read_sample(path: Optional[Union[str, Path]] = None, lang: str = "es") -> Li
     ``{"words", "spaces", "spans": [TokenSpan, ...]}``.
     """
     path = Path(path) if path is not None else sample_path(lang)
-    if not path.exists():
-        raise XLTError(Errors.E021.format(path=path))
     records = []
-    with path.open(encoding="utf8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise XLTError(Errors.E200.format(path=path, line=line_no, why=err)) from err
-            if not isinstance(rec, dict):
-                raise XLTError(Errors.E200.format(path=path, line=line_no, why="not a JSON object"))
-            for name in ("source", "target"):
-                words, spaces, spans = _side(rec, name, path, line_no)
-                rec[name] = {"words": words, "spaces": spaces, "spans": spans}
-            rec.setdefault("id", f"{path.stem}-{line_no}")
-            records.append(rec)
+    # spacy_xlt.io: a missing file, a folder, a bad byte (by line and column) are coded errors
+    for line_no, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as err:
+            why = f"not JSON: {err.msg} at column {err.colno}"
+            raise XLTError(Errors.E200.format(path=path, line=line_no, why=why)) from None
+        if not isinstance(rec, dict):
+            raise XLTError(Errors.E200.format(path=path, line=line_no, why="not a JSON object"))
+        for name in ("source", "target"):
+            words, spaces, spans = _side(rec, name, path, line_no)
+            rec[name] = {"words": words, "spaces": spaces, "spans": spans}
+        rec.setdefault("id", f"{path.stem}-{line_no}")
+        records.append(rec)
     return records
 
 

@@ -25,6 +25,7 @@ from spacy_xlt.corpora import (
     read_quality_tsv,
     read_semeval_xml,
     read_tagged,
+    sniff_text,
 )
 from spacy_xlt.errors import XLTError
 from spacy_xlt.pairs import doc_spans
@@ -147,6 +148,50 @@ def test_malformed_line_names_file_and_line(tmp_path, text, scheme, line, fragme
         read_conll(path, scheme=scheme)
     assert f"{path}:{line}:" in str(err.value)
     assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text,fmt,why",
+    [
+        # CoNLL: WORD ... TAG rows, one column count, one scheme, blank lines end sentences
+        ("Kano B-LOC\nni O\n\nAbuja B-LOC\n", "conll", "2 columns, IOB tags"),
+        ("-DOCSTART- O\n\nKano NNP B-LOC\nni VB O\n", "conll", "3 columns"),
+        ("Ada S-PER\nsang O\n\nNew B-LOC\nYork E-LOC\n", "conll", "BIOES tags"),
+        ("sopa\tB-TARGET\tHighQuality\nfría\tO\t-\n", "quality", "WORD<TAB>TAG<TAB>QUALITY"),
+        # most quality values right: the quality reader names the bad line
+        ("a\tO\t-\nb\tB-T\tHighQuality\nc\tI-T\tGood\n", "quality", ""),
+        # text: some line is no WORD ... TAG row
+        ("Ana canta .\nBob corre\n", "text", "line 1 ('Ana canta .')"),
+        ("Ich fahre mit der S-Bahn\nEr flog B-52\n", "text", "line 1"),
+        ("Ana cantó .\n\nBob corrió .\n", "text", "line 1"),
+        # ambiguous: lines that only happen to end in tag-like words
+        ("Nimm die S-Bahn\nEr flog B-52\nDas ist O\n", None, "line 3 ('Das ist O') ends in 'O', but the BIOES span before it has no E- tag"),
+        ("Nimm die S-Bahn\nDas ist O\nEr sagt O\n", None, "no blank line ends a sentence"),
+        ("Nimm die S-Bahn\n\nDas ist O\n", None, "no sentence has more than one token line"),
+        ("Nimm S-Bahn\nEr flog B-52\n\n", None, "line 2 has 3 words or columns and line 1 has 2"),
+        ("Ada S-PER\nx L-PER\n\n", None, "line 2 ('x L-PER') ends in 'L-PER', which is no BIOES tag"),
+        # a CoNLL file with a bad line is not silently read as text
+        ("Kano B-LOC\nni O\n\nBob B_PER\nran O\nx O\n\n", None, "line 4 ('Bob B_PER') is not one"),
+    ],
+)
+def test_sniff_text_decides_only_where_unambiguous(tmp_path, text, fmt, why):
+    sniff = sniff_text(write(tmp_path / "x.txt", text))
+    assert sniff.fmt == fmt, sniff
+    assert why in sniff.why
+
+
+def test_detect_format_of_txt_files_by_content(tmp_path):
+    assert detect_format(write(tmp_path / "dev.txt", "Kano B-LOC\nni O\n\n")) == "conll"
+    with pytest.raises(XLTError, match="XLTE350.*plain.txt does not look like a CoNLL/IOB file"):
+        detect_format(write(tmp_path / "plain.txt", "Ana canta .\n"))
+    with pytest.raises(XLTError, match="XLTE349.*sbahn.txt.*Pass --format"):
+        detect_format(write(tmp_path / "sbahn.txt", "Nimm die S-Bahn\nEr flog B-52\nDas ist O\n"))
+    # a .conll name is CoNLL whatever its content; the reader then names the bad line
+    assert detect_format(write(tmp_path / "x.conll", "Ana canta .\n")) == "conll"
+    # a bad quality value on line 3 is reported on line 3, not as a CoNLL tag on line 1
+    bad = write(tmp_path / "q.tsv", "a\tO\t-\nb\tB-T\tHighQuality\nc\tI-T\tGood\n")
+    with pytest.raises(XLTError, match=r"XLTE020\] .*q.tsv:3: .*quality 'Good'"):
+        read_corpus(bad)
 
 
 def test_errors_for_files_schemes_and_columns(tmp_path):

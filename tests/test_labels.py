@@ -31,6 +31,30 @@ def test_to_iob2_rejects(tags, scheme):
         to_iob2(tags, scheme, record="line 3")
 
 
+@pytest.mark.parametrize(
+    "tags,scheme,expected",
+    [
+        (["PERSON"], "auto", "expected O, or a prefix B-, I-, E-, S-, L- or U- and a label"),
+        (["b-PER"], "auto", "prefixes and O are upper case"),
+        (["O", "I-PER"], "iob2", "I-PER continues a span, so it must follow B-PER or I-PER, not 'O'"),
+        (["I-PER"], "iob2", "not the start of the sentence"),
+        (["B-LOC", "I-PER"], "iob2", "not 'B-LOC'"),
+        (["S-PER"], "iob2", "the iob2 scheme expects O, B-LABEL or I-LABEL (strict IOB2: a span starts with B-); E-/S- tags are BIOES"),
+        (["U-PER"], "iob1", "the iob1 scheme expects O, B-LABEL or I-LABEL (IOB1: an I- tag may start a span); L-/U- tags are BILOU"),
+        (["L-PER"], "bioes", "the bioes scheme expects O, B-LABEL, I-LABEL, E-LABEL or S-LABEL; L-/U- tags are BILOU"),
+        (["X-PER"], "bioes", "the bioes scheme expects O, B-LABEL, I-LABEL, E-LABEL or S-LABEL."),
+    ],
+)
+def test_rejections_say_what_the_scheme_expects(tags, scheme, expected):
+    """The message lists the tags of the scheme in use, not those of every scheme."""
+    with pytest.raises(XLTError) as err:
+        to_iob2(tags, scheme, record="line 3")
+    message = str(err.value)
+    assert message.startswith("[XLTE001] Invalid tag") and expected in message
+    if scheme != "auto":
+        assert "L- or U-" not in message
+
+
 def test_unknown_scheme():
     with pytest.raises(XLTError, match="XLTE002"):
         to_iob2(["O"], "bilou2")

@@ -152,6 +152,10 @@ def test_pair_formats_and_errors(tmp_path):
     assert target_format(write(tmp_path / "plain.txt", TARGET_TEXT)) == "text"
     assert target_format(write(tmp_path / "train.es", TARGET_TEXT)) == "text"
     assert target_format(write(tmp_path / "proj.tsv", "sopa\tB-TARGET\tHighQuality\n")) == "quality"
+    # lines that only happen to end in tag-like words: ask, do not guess
+    sbahn = write(tmp_path / "sbahn.de", "Nimm die S-Bahn\nEr flog B-52\nDas ist O\n")
+    with pytest.raises(XLTError, match="XLTE349.*sbahn.de.*--target-format"):
+        target_format(sbahn)
     src = write(tmp_path / "en.conll", SOURCE)
     with pytest.raises(XLTError, match="E025"):
         pair_files(src, tmp_path / "plain.txt", tmp_path / "o.spacy", "es", target_fmt="json")

@@ -8,8 +8,17 @@ from typing import Dict, List, Optional, Tuple
 import typer
 from wasabi import msg
 
-from ..corpora import FORMATS, count_spans, detect_format, read_corpus, read_semeval_xml
+from ..corpora import (
+    FORMATS,
+    GENERIC_SUFFIXES,
+    count_spans,
+    detected_format,
+    read_corpus,
+    read_semeval_xml,
+    sniff_format,
+)
 from ..errors import Errors, XLTError
+from ..io import check_output, check_output_folder, check_outputs
 from ..labels import SCHEMES
 from ..pairs import write_docs
 from ._app import xlt_cli
@@ -32,14 +41,17 @@ def convert_file(
         raise XLTError(Errors.E025.format(fmt=fmt, path=input_path, options=", ".join(FORMATS)))
     if scheme not in SCHEMES:
         raise XLTError(Errors.E002.format(scheme=scheme, options=", ".join(SCHEMES)))
+    check_output(output_path, [input_path])  # before the input is read
+    detected = None
     if fmt == "auto":
-        fmt = detect_format(input_path)
+        sniff = detected_format(input_path)
+        fmt, detected = sniff.fmt, (None if sniff.by_name else sniff.why)
     xml_stats = None
     if fmt == "xml":
         docs, xml_stats = read_semeval_xml(input_path, lang, spans_key)
     else:
         docs = read_corpus(input_path, fmt=fmt, lang=lang, spans_key=spans_key, scheme=scheme)
-    write_docs(docs, output_path)
+    write_docs(docs, output_path, [input_path])
     labels = count_spans(docs, spans_key)
     result = {
         "input": str(input_path),
@@ -51,36 +63,51 @@ def convert_file(
     }
     if xml_stats is not None:
         result["xml"] = xml_stats
+    if detected is not None:
+        result["detected"] = detected
     return result
 
 
 def _folder_jobs(input_dir: Path, output_dir: Path, fmt: str) -> List[Tuple[Path, Path]]:
-    """(input, output) per file of ``input_dir`` (recursive) that has a corpus format."""
+    """(input, output) per file of ``input_dir`` (recursive) that has a corpus format.
+
+    ``output_dir`` must not be ``input_dir`` or inside it, and no output may be one of the
+    input files (by name or, as a link, by identity): checked before anything is written."""
+    check_output_folder(output_dir, [input_dir])
     jobs: List[Tuple[Path, Path]] = []
     seen: Dict[Path, Path] = {}
-    for path in sorted(p for p in input_dir.rglob("*") if p.is_file()):
+    files = sorted(p for p in input_dir.rglob("*") if p.is_file())
+    for path in files:
         if fmt == "auto":
-            try:
-                found: Optional[str] = detect_format(path)
-            except XLTError:
-                found = None
-            if found in (None, "spacy"):
-                msg.text(f"skipped {path}: no corpus format (pass --format to convert it anyway)")
+            # a bad byte in a corpus file is an error, not a reason to skip it
+            sniff = sniff_format(path)
+            if sniff.fmt == "spacy":
+                msg.text(f"skipped {path}: already a .spacy file")
+                continue
+            if sniff.fmt == "text":
+                msg.text(f"skipped {path}: not a CoNLL file ({sniff.why}); pass --format conll to convert it anyway")
+                continue
+            if sniff.fmt is None:
+                if path.name.lower().endswith(GENERIC_SUFFIXES):
+                    msg.text(f"skipped {path}: cannot tell whether it is CoNLL ({sniff.why}); pass --format conll to convert it")
+                else:
+                    msg.text(f"skipped {path}: no corpus format (pass --format to convert it anyway)")
                 continue
         out = output_dir / path.relative_to(input_dir).with_suffix(".spacy")
         if out in seen:
-            msg.fail(
-                f"{path} and {seen[out]} would both be written to {out}; convert them one by one",
-                exits=1,
-            )
+            raise XLTError(Errors.E352.format(a=seen[out], b=path, output=out))
         seen[out] = path
         jobs.append((path, out))
+    check_outputs([out for _, out in jobs], files)
     return jobs
 
 
 def _summary(result: dict) -> str:
+    fmt = result["format"]
+    if result.get("detected"):
+        fmt = f"{fmt}: {result['detected']}"
     return (
-        f"{result['input']} ({result['format']}): {result['n_docs']} sentences, "
+        f"{result['input']} ({fmt}): {result['n_docs']} sentences, "
         f"{result['n_spans']} spans -> {result['output']}"
     )
 
@@ -117,8 +144,12 @@ def convert_cli(
 
     CoNLL/IOB files (one token per line, tag in the last column, blank line between
     sentences), manual-projection quality TSVs (WORD TAG QUALITY) and SemEval-2016 ABSA XML.
-    Tags are normalised to IOB2. A folder is converted file by file into OUTPUT (a folder),
-    keeping the relative paths; with --format auto, files of no corpus format are skipped.
+    Tags are normalised to IOB2. A folder is converted file by file into OUTPUT (a folder
+    outside INPUT), keeping the relative paths; with --format auto, files of no corpus format
+    are skipped. --format auto goes by the file name, except for .txt files, which are CoNLL
+    only where every line is WORD ... TAG (one column count, one tag scheme) with blank lines
+    between sentences: plain text, or lines that merely end in tag-like words, are an error
+    that asks for --format. OUTPUT is written atomically and never over an input.
     """
     try:
         if not input_path.is_dir():
@@ -130,7 +161,7 @@ def convert_cli(
             return
         jobs = _folder_jobs(input_path, output_path, fmt)
         if not jobs:
-            msg.fail(f"No corpus files in {input_path}", exits=1)
+            raise XLTError(Errors.E353.format(path=input_path))
         n_docs = 0
         labels: Dict[str, int] = {}
         for src, out in jobs:

@@ -92,8 +92,11 @@ def evaluate_cli(
     # imported here: seqeval (scikit-learn) is slow to import, and every `spacy` command
     # imports this module through the CLI entry point
     from ..evaluation import evaluate_files
+    from ..io import check_output
 
     try:
+        if output is not None:
+            check_output(output, [gold_path, pred_path])  # before the scoring
         result = evaluate_files(
             gold_path, pred_path, fmt=fmt, lang=lang, spans_key=spans_key, modes=modes
         )
@@ -101,11 +104,19 @@ def evaluate_cli(
         msg.fail(str(err), exits=1)
     print_results(result, modes)
     if output is not None:
-        save_results(result, output)
+        save_results(result, output, [gold_path, pred_path])
 
 
-def save_results(result: dict, path: Path) -> None:
-    """Write the scores as JSON (``spacy_xlt.evaluation.write_results``) and say where."""
+def save_results(
+    result: dict, path: Path, inputs: Optional[Sequence[Optional[Path]]] = None
+) -> None:
+    """Write the scores as JSON (``spacy_xlt.evaluation.write_results``: atomically, never
+    over one of ``inputs``, by default the result's gold and predicted files) and say where;
+    a bad output path fails the command with its coded error."""
     from ..evaluation import write_results
 
-    msg.good(f"Saved scores to {write_results(result, path)}")
+    try:
+        written = write_results(result, path, inputs)
+    except XLTError as err:
+        msg.fail(str(err), exits=1)
+    msg.good(f"Saved scores to {written}")

@@ -4,7 +4,7 @@ sentences into parallel pairs, one ``.spacy`` file that projectors read."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import typer
 from spacy.tokens import Doc
@@ -13,13 +13,15 @@ from wasabi import msg
 from ..corpora import (
     CONLL_SUFFIXES,
     FORMATS,
+    GENERIC_SUFFIXES,
+    Sniff,
     count_spans,
-    detect_format,
-    looks_like_quality_tsv,
-    looks_tagged,
+    detected_format,
     read_corpus,
+    sniff_text,
 )
 from ..errors import Errors, XLTError
+from ..io import check_output
 from ..pairs import build_pairs, read_target_lines, source_spans, write_pairs
 from ..util import blank
 from ._app import xlt_cli
@@ -27,20 +29,44 @@ from ._app import xlt_cli
 TARGET_FORMATS = (*FORMATS, "text")
 
 
-def target_format(path: Path) -> str:
-    """``text`` (one sentence per line) or a corpus format, from the name and first lines.
+def sniff_target(path: Path) -> Sniff:
+    """How to read a target file: ``text`` (one sentence per line) or a corpus format, and
+    why (for the console); an error where that cannot be told.
 
-    ``.txt`` and unknown endings are plain text unless their lines look like ``WORD TAG``
-    rows (MasakhaNER's ``.txt`` files are CoNLL).
+    ``.spacy`` and ``.xml`` files, and the CoNLL endings but ``.txt``, go by their name (see
+    :func:`spacy_xlt.corpora.sniff_format`). ``.txt`` and unknown endings go by their content
+    (:func:`spacy_xlt.corpora.sniff_text`): CoNLL only where every line is ``WORD ... TAG``
+    with one column count and one tag scheme, blank lines end the sentences and a sentence has
+    several tokens (MasakhaNER's ``.txt`` files); text where some line is not such a row; and
+    where the lines only happen to end in tag-like words ("S-Bahn", "B-52"), an error that
+    asks for ``--target-format``.
     """
+    path = Path(path)
     name = path.name.lower()
     if name.endswith((".spacy", ".xml")) or (
-        name.endswith(CONLL_SUFFIXES) and not name.endswith(".txt")
+        name.endswith(CONLL_SUFFIXES) and not name.endswith(GENERIC_SUFFIXES)
     ):
-        return detect_format(path)
-    if looks_tagged(path):
-        return "quality" if looks_like_quality_tsv(path) else "conll"
-    return "text"
+        return detected_format(path, option="--target-format")
+    if not path.exists():
+        raise XLTError(Errors.E021.format(path=path))
+    if path.is_dir():
+        raise XLTError(Errors.E027.format(path=path))
+    sniff = sniff_text(path)
+    if sniff.fmt is None:
+        raise XLTError(
+            Errors.E349.format(
+                path=path,
+                why=sniff.why,
+                option="--target-format",
+                options="text: one sentence per line; conll: one token per line, WORD ... TAG",
+            )
+        )
+    return sniff
+
+
+def target_format(path: Path) -> str:
+    """``text`` (one sentence per line) or a corpus format: see :func:`sniff_target`."""
+    return sniff_target(path).fmt  # type: ignore[return-value]
 
 
 def pair_files(
@@ -53,12 +79,15 @@ def pair_files(
     spans_key: Optional[str] = None,
     source_fmt: str = "auto",
     target_fmt: str = "auto",
+    on_detect: Optional[Callable[[Path, str, str], None]] = None,
 ) -> dict:
     """Build and write the pairs; returns the counts that the command prints.
 
     Keys: ``n_pairs``, ``n_skipped`` (empty targets, with ``skip_empty``), ``target_format``,
-    ``source_spans`` and ``target_spans`` (per label; the target's are its gold spans, kept
-    so that a projection can be scored against them later).
+    ``target_detected`` (why, where ``target_fmt`` is ``auto``), ``source_spans`` and
+    ``target_spans`` (per label; the target's are its gold spans, kept so that a projection
+    can be scored against them later). ``on_detect(path, fmt, why)`` is called as soon as the
+    target's format is detected (the command prints it). The output must not be an input.
     """
     if source_fmt not in FORMATS:
         raise XLTError(
@@ -68,13 +97,14 @@ def pair_files(
         raise XLTError(
             Errors.E025.format(fmt=target_fmt, path=target_path, options=", ".join(TARGET_FORMATS))
         )
+    check_output(output_path, [source_path, target_path])  # before anything is read
     sources = read_corpus(source_path, fmt=source_fmt, lang=source_lang, spans_key=spans_key)
+    detected = None
     if target_fmt == "auto":
-        if not target_path.exists():
-            raise XLTError(Errors.E021.format(path=target_path))
-        if target_path.is_dir():
-            raise XLTError(Errors.E027.format(path=target_path))
-        target_fmt = target_format(target_path)
+        sniff = sniff_target(target_path)
+        target_fmt, detected = sniff.fmt, sniff.why
+        if on_detect is not None:
+            on_detect(target_path, target_fmt, detected)
     nlp = blank(target_lang)
     targets: Sequence[Union[str, Doc]]
     if target_fmt == "text":
@@ -96,17 +126,23 @@ def pair_files(
         # checks each source side's spans against its words before anything is written
         for span in source_spans(pair, i):
             src_counts[span.label] = src_counts.get(span.label, 0) + 1
-    write_pairs(pairs, output_path)
+    write_pairs(pairs, output_path, [source_path, target_path])
     return {
         "source": str(source_path),
         "target": str(target_path),
         "output": str(output_path),
         "target_format": target_fmt,
+        "target_detected": detected,
         "n_pairs": len(pairs),
         "n_skipped": skipped,
         "source_spans": dict(sorted(src_counts.items())),
         "target_spans": count_spans(pairs, spans_key),
     }
+
+
+def _say_detected(path: Path, fmt: str, why: str) -> None:
+    name = "plain text, one sentence per line" if fmt == "text" else fmt
+    msg.info(f"{path}: read as {name} ({why}); pass --target-format to say otherwise")
 
 
 @xlt_cli.command("pair")
@@ -134,7 +170,10 @@ def pair_cli(
         "auto", "--source-format", help="auto, conll, quality, xml or spacy"
     ),
     target_fmt: str = typer.Option(
-        "auto", "--target-format", help="auto, text, conll, quality, xml or spacy"
+        "auto",
+        "--target-format",
+        help="auto, text (one sentence per line), conll, quality, xml or spacy; auto decides "
+        "only where the file is unambiguous, and says what it found",
     ),
 ) -> None:
     """Pair source Docs (with their spans) with target sentences, for annotation projection.
@@ -154,6 +193,7 @@ def pair_cli(
             spans_key=spans_key,
             source_fmt=source_fmt,
             target_fmt=target_fmt,
+            on_detect=_say_detected,
         )
     except XLTError as err:
         msg.fail(str(err), exits=1)

@@ -11,12 +11,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import typer
 from wasabi import msg
 
 from ..errors import Errors, XLTError
+from ..io import (
+    atomic_output,
+    check_output_folder,
+    check_outputs,
+    read_text,
+    write_json,
+    write_text,
+)
 from ._app import xlt_cli
 from ._util import comma_list
 
@@ -63,24 +71,45 @@ def _step(path: Path) -> str:
     )
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shape_problem(scores: dict, mode: str) -> Optional[str]:
+    """What is wrong with the figures of one mode that the table reads, or None."""
+    f = scores["micro"]["f"]
+    if not _number(f):
+        return f"its {mode}.micro.f is {f!r}, not a number"
+    per_label = scores.get("per_label") or {}
+    if not isinstance(per_label, dict):
+        return f"its {mode}.per_label is a {type(per_label).__name__}, not a mapping of each label to its p, r, f and support"
+    for label, value in per_label.items():
+        if value is not None and not (isinstance(value, dict) and _number(value.get("support", 0))):
+            return f"its {mode}.per_label[{label!r}] is {value!r}, not the label's p, r, f and support"
+    return None
+
+
 def read_scores(path: Path, mode: str, method: str, lang: str) -> dict:
     """The ``mode`` scores (``micro``, ``per_label``, ...) of one evaluation JSON file."""
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise XLTError(Errors.E089.format(path=path, method=method, lang=lang, step=_step(path)))
+    # spacy_xlt.io: a folder, an unreadable file, a bad byte, JSON that does not parse (each
+    # by line and column) are coded errors naming the file; a BOM is fine
     try:
-        data = json.loads(path.read_text(encoding="utf8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise XLTError(Errors.E090.format(path=path, why=f"not JSON ({err})")) from err
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as err:
+        why = f"not JSON at line {err.lineno}, column {err.colno} ({err.msg})"
+        raise XLTError(Errors.E090.format(path=path, why=why)) from None
     scores = data.get(mode) if isinstance(data, dict) else None
-    try:
-        float(scores["micro"]["f"])  # type: ignore[index]
-    except (KeyError, TypeError, ValueError) as err:
+    micro = scores.get("micro") if isinstance(scores, dict) else None
+    if not isinstance(micro, dict) or "f" not in micro:
         keys = ", ".join(data) if isinstance(data, dict) else type(data).__name__
-        why = (
-            f"it has no {mode}.micro.f score (it holds: {keys}); it is written by "
-            f"{_step(path)}, with --mode both or --mode {mode}"
-        )
-        raise XLTError(Errors.E090.format(path=path, why=why)) from err
+        what = f"it has no {mode}.micro.f score (it holds: {keys})"
+    else:
+        what = _shape_problem(scores, mode)
+    if what is not None:
+        why = f"{what}; it is written by {_step(path)}, with --mode both or --mode {mode}"
+        raise XLTError(Errors.E090.format(path=path, why=why))
     return scores
 
 
@@ -97,6 +126,8 @@ class Results:
     labels: List[str]  # labels with gold spans in some file
     predicted_only_labels: List[str] = field(default_factory=list)
     title: Optional[str] = None
+    #: the evaluation files read (no output may be one of them)
+    inputs: List[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -170,7 +201,9 @@ def build_results(
             all_labels.update(per_label)
             gold_labels.update(k for k, v in per_label.items() if (v or {}).get("support", 0) > 0)
     average = {m: sum(scores[m].values()) / len(langs) for m in names}
+    inputs = [str(Path(metrics_dir) / m / f"{lang}.json") for m in names for lang in langs]
     return Results(
+        inputs=inputs,
         mode=mode,
         metrics_dir=str(metrics_dir),
         methods=names,
@@ -183,9 +216,10 @@ def build_results(
     )
 
 
-def write_chart(results: Results, path: Path) -> bool:
+def write_chart(results: Results, path: Path, inputs: Sequence[Union[str, Path]] = ()) -> bool:
     """A grouped bar chart (one group per language, plus the average) as PNG, drawn with
-    matplotlib's Agg canvas; False (nothing written) where matplotlib is not installed."""
+    matplotlib's Agg canvas and written atomically (``spacy_xlt.io``); False (nothing
+    written) where matplotlib is not installed."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -210,22 +244,26 @@ def write_chart(results: Results, path: Path) -> bool:
         ax.set_title(results.title)
     # beside the axes, so it never hides a bar; bbox_inches="tight" keeps it in the image
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    with atomic_output(path, inputs) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
     return True
 
 
 def write_results(results: Results, output_dir: Path) -> Dict[str, Optional[Path]]:
     """Write ``results.md``, ``results.json`` and ``results.png`` (None where matplotlib is
-    missing: a chart left from an earlier run is then removed, as it would not match)."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+    missing: a chart left from an earlier run is then removed, as it would not match), each
+    atomically; none of them may be one of the evaluation files read (``results.inputs``),
+    and ``output_dir`` must be a folder (or not exist yet)."""
+    inputs = list(results.inputs)
+    output_dir = check_output_folder(output_dir)
     md_path = output_dir / "results.md"
     json_path = output_dir / "results.json"
     png_path: Optional[Path] = output_dir / "results.png"
-    md_path.write_text(results.to_markdown(), encoding="utf8")
-    json_path.write_text(json.dumps(results.to_dict(), indent=2) + "\n", encoding="utf8")
-    if not write_chart(results, png_path):
-        png_path.unlink(missing_ok=True)
+    check_outputs([md_path, json_path, png_path], inputs)  # type: ignore[list-item]
+    write_text(md_path, results.to_markdown(), inputs)
+    write_json(json_path, results.to_dict(), inputs)
+    if not write_chart(results, png_path, inputs):  # type: ignore[arg-type]
+        png_path.unlink(missing_ok=True)  # type: ignore[union-attr]
         png_path = None
     return {"markdown": md_path, "json": json_path, "chart": png_path}
 
@@ -259,9 +297,9 @@ def results_cli(
     try:
         specs = comma_list(methods, "--methods", unique=False)
         results = build_results(metrics_dir, specs, comma_list(langs, "--langs"), mode, title)
+        written = write_results(results, output_dir)
     except XLTError as err:
         msg.fail(str(err), exits=1)
-    written = write_results(results, output_dir)
     print(results.to_markdown())
     if written["chart"] is None:
         msg.warn("matplotlib is not installed: wrote the table only (pip install matplotlib)")

@@ -16,6 +16,7 @@ from spacy.tokens import Doc, SpanGroup
 from wasabi import msg
 
 from ..errors import Errors, XLTError
+from ..io import check_output, check_output_folder, check_outputs
 from ..pairs import write_docs
 from ._app import xlt_cli
 from ._util import comma_list
@@ -122,19 +123,22 @@ def subset_files(
             raise XLTError(Errors.E094.format(path=path, n=len(input_paths)))
     if len(input_paths) == 1 and input_paths[0].is_dir():
         input_dir = input_paths[0]
+        check_output_folder(output_path, [input_dir])
         files = sorted(p for p in input_dir.rglob("*.spacy") if p.is_file())
         if not files:
             raise XLTError(Errors.E093.format(path=input_dir))
+        outputs = [output_path / path.relative_to(input_dir) for path in files]
+        check_outputs(outputs, files)  # every output against every input, before any is written
         results = []
-        for path in files:
-            out = output_path / path.relative_to(input_dir)
+        for path, out in zip(files, outputs):
             docs, counts = subset_docs(path, vocab, keep, limit, spans_key)
-            write_docs(docs, out)
+            write_docs(docs, out, [path])
             counts["output"] = str(out)
             results.append(counts)
         return results
     if output_path.is_dir():
         raise XLTError(Errors.E095.format(path=output_path))
+    check_output(output_path, input_paths)  # before anything is read
     all_docs: List[Doc] = []
     results = []
     for path in input_paths:
@@ -142,7 +146,7 @@ def subset_files(
         counts["output"] = str(output_path)
         all_docs.extend(docs)
         results.append(counts)
-    write_docs(all_docs, output_path)
+    write_docs(all_docs, output_path, input_paths)
     return results
 
 

@@ -9,6 +9,7 @@ import typer
 from wasabi import msg
 
 from ..errors import Errors, XLTError
+from ..io import check_output, write_text
 from ._app import xlt_cli
 
 
@@ -20,18 +21,26 @@ def visualize_files(
     spans_key: Optional[str] = None,
 ) -> int:
     """Render the pairs of a ``.spacy`` file (and its gold file) to ``output_path``; returns the pairs shown."""
-    from ..pairs import read_docs
+    from ..pairs import has_source, read_docs
     from ..visualize import render_pairs
 
     if limit is not None and limit <= 0:
         raise XLTError(Errors.E204.format(limit=limit))
+    inputs = [pairs_path, gold_path]
+    check_output(output_path, inputs)  # before anything is read
     pairs = list(read_docs(pairs_path))
     if not pairs:
         raise XLTError(Errors.E205.format(path=pairs_path))
+    for i, doc in enumerate(pairs):
+        if not has_source(doc):
+            raise XLTError(Errors.E042.format(index=f"{i} of {pairs_path}"))
     gold = list(read_docs(gold_path)) if gold_path is not None else None
+    if gold is not None and len(gold) != len(pairs):
+        raise XLTError(
+            Errors.E351.format(gold=gold_path, n_gold=len(gold), pairs=pairs_path, n_pairs=len(pairs))
+        )
     page = render_pairs(pairs, gold, spans_key=spans_key, limit=limit, title=f"spacy-xlt: {pairs_path.name}")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    output_path.write_text(page, encoding="utf8")
+    write_text(output_path, page, inputs)
     return len(pairs) if limit is None else min(limit, len(pairs))
 
 

@@ -83,12 +83,12 @@ def format_pharaoh(alignment: Iterable[Tuple[int, int]]) -> str:
 
 
 def _file_lines(path: Path) -> List[str]:
-    text = path.read_text(encoding="utf8")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        # a final newline ends the last line; it does not start an empty one
-        lines.pop()
-    return [line.rstrip("\r") for line in lines]
+    """The lines of a UTF-8 text file (``spacy_xlt.io``: a BOM dropped, CRLF read, a bad byte
+    named by line and column); a final newline ends the last line, it does not start an
+    empty one."""
+    from ..io import read_lines
+
+    return read_lines(path)
 
 
 def read_pharaoh(
@@ -105,8 +105,6 @@ def read_pharaoh(
     reads a target-to-source file (``j-i``) as source-to-target.
     """
     path = Path(path)
-    if not path.exists():
-        raise XLTError(Errors.E021.format(path=path))
     lines = _file_lines(path)
     for lengths in (source_lengths, target_lengths):
         if lengths is not None and len(lengths) != len(lines):
@@ -124,10 +122,18 @@ def read_pharaoh(
     return alignments
 
 
-def write_pharaoh(path: Union[str, Path], alignments: Iterable[Iterable[Tuple[int, int]]]) -> Path:
-    """Write one Pharaoh line per sentence pair (an empty line where there are no links)."""
+def write_pharaoh(
+    path: Union[str, Path],
+    alignments: Iterable[Iterable[Tuple[int, int]]],
+    inputs: Iterable[Optional[Union[str, Path]]] = (),
+) -> Path:
+    """Write one Pharaoh line per sentence pair (an empty line where there are no links),
+    atomically (``spacy_xlt.io``: the file appears whole or not at all, and ``path`` must not
+    be one of ``inputs``, a folder or under a file)."""
+    from ..io import open_text_output
+
     path = Path(path)
-    with path.open("w", encoding="utf8") as f:
+    with open_text_output(path, inputs) as f:
         for alignment in alignments:
             f.write(format_pharaoh(alignment) + "\n")
     return path
