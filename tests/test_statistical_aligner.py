@@ -353,3 +353,12 @@ def test_save_load_every_model(tmp_path, corpus, model):
     _check_well_formed(pairs[250:], decoded)
     loaded = StatisticalAligner().from_disk(aligner.to_disk(tmp_path / model))
     assert loaded.model == model and loaded.align(pairs[250:]) == decoded
+
+
+def test_extra_text_not_utf8_is_named_by_line(tmp_path):
+    from spacy_xlt.projection.statistical import read_parallel_text
+
+    path = tmp_path / "extra.txt"
+    path.write_bytes("a b ||| c d\n\ncaf\xe9 ||| x\n".encode("latin-1"))
+    with pytest.raises(XLTError, match=r"XLTE028.*extra.txt:3:4"):
+        read_parallel_text(path)

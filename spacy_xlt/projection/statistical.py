@@ -251,21 +251,18 @@ def read_parallel_text(path: Union[str, Path]) -> List[Tuple[List[str], List[str
 
     Blank lines are skipped; a line without ``|||`` raises :class:`XLTError` naming the line.
     """
-    path = Path(path)
-    if not path.exists():
-        raise XLTError(Errors.E021.format(path=path))
+    from ..io import read_lines
+
     pairs = []
-    with path.open(encoding="utf8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            src, sep, tgt = line.partition(" ||| ")
-            if not sep:
-                src, sep, tgt = line.partition("|||")
-            if not sep:
-                raise XLTError(Errors.E163.format(path=path, line=n, text=line[:80]))
-            pairs.append((src.split(), tgt.split()))
+    for n, line in enumerate(read_lines(path), 1):  # a bad byte is named by line and column
+        if not line.strip():
+            continue
+        src, sep, tgt = line.partition(" ||| ")
+        if not sep:
+            src, sep, tgt = line.partition("|||")
+        if not sep:
+            raise XLTError(Errors.E163.format(path=path, line=n, text=line[:80]))
+        pairs.append((src.split(), tgt.split()))
     return pairs
 
 
