@@ -204,3 +204,6 @@ class Errors(metaclass=ErrorsWithCodes):
     E249 = "{path} is not a saved text-to-text tagger: {why}"
     E250 = "Example {index} has the label {label!r}, which the tagger does not know (labels: {labels}). Add it to `labels` and re-initialize."
     E251 = "Unknown model kind {kind!r} for {name!r}: expected one of {options} (auto = from the model config)."
+
+    # long inputs: windows and chunks (370-389)
+    E370 = "Invalid window overlap {value!r}: expected a number in [0, 1) (the share of a window that consecutive windows have in common)."

@@ -371,7 +371,7 @@ def test_encoder_zero_piece_words_get_zero_vectors_and_are_counted(encoder):
 def test_encoder_long_sentences(tiny_encoder_path):
 
     words = ["river"] * 20
-    strict = _loaded(str(tiny_encoder_path), layer=1, max_length=8)
+    strict = _loaded(str(tiny_encoder_path), layer=1, max_length=8, on_long="error")
     with pytest.raises(XLTError, match=r"XLTE183.*Sentence 1 "):
         strict.embed([["a"], words])
     lenient = _loaded(str(tiny_encoder_path), layer=1, max_length=8, on_long="truncate")

@@ -435,3 +435,20 @@ def test_special_token_strings_in_generator_and_translator_inputs_issue_11(tiny_
     lang = translator.tokenizer.convert_tokens_to_ids("eng_Latn")
     assert [i for i in src if i in translator.special_ids] == [lang, translator.eos_id]
     assert translator.counts["special_strings"] == 2
+
+
+def test_added_tag_rows_are_the_same_in_every_build(tiny_causal_lm):
+    """The new tag embeddings come from generators seeded by the tag text, not from torch's
+    global generator: two builds of one config predict the same (they did not, run to run)."""
+    import torch
+
+    rows = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)  # the global generator must not matter
+        nlp = _nlp(tiny_causal_lm, num_beams=1)
+        nlp.initialize(lambda: _examples(nlp))
+        backend = nlp.get_pipe(FACTORY).backend
+        ids = [backend.tokenizer.convert_tokens_to_ids(t) for t in ("<Person>", "</Location>")]
+        rows.append(backend.model.get_input_embeddings().weight[ids].detach().clone())
+    assert torch.equal(rows[0], rows[1])
+    assert not torch.equal(rows[0][0], rows[0][1])  # distinct tags, distinct rows

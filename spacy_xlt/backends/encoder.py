@@ -15,9 +15,17 @@ Two edge cases, decided once:
   aligners leave zero-vector words unaligned. Raising would make one odd character fail a
   whole corpus, and there is nothing in the encoder to align such a word with.
 * A sentence longer than ``max_length`` pieces (special tokens included; capped at the
-  tokenizer's ``model_max_length``, 512 for BERT and XLM-R) raises an error
-  naming the sentence (``on_long="error"``, the default) or, with ``on_long="truncate"``,
-  keeps the first pieces; words that lose all their pieces get zero vectors, and both the
+  tokenizer's ``model_max_length``, 512 for BERT and XLM-R) is, with ``on_long="window"``
+  (the default), embedded in overlapping windows of whole words that fit (each window with
+  the model's own special tokens, consecutive windows sharing half a window) and every
+  word's vector (or pieces) is taken from the window that gives it the most context (the
+  most pieces on its shorter side; a side at the sentence's edge counts as unlimited): the
+  vector is the model's own for that word in a window, not a blend of windows that saw it
+  with less context, and a sentence that fits gets exactly the vectors it got before. No
+  word is lost; counted in ``windowed_sentences`` and ``windows`` (a word with more pieces
+  than a window holds keeps its first pieces, counted in ``window_cut_words``). With
+  ``on_long="error"`` such a sentence raises an error naming it; with ``"truncate"`` the
+  first pieces are kept, words that lose all their pieces get zero vectors, and both the
   sentences and the words are counted (``truncated_sentences``, ``truncated_words``).
 """
 
@@ -33,11 +41,13 @@ from ..errors import Errors, XLTError
 from ..ty import Encoder, PieceEncoder, Pieces  # noqa: F401 (re-exported)
 from .hf import HFBackend
 from .util import DTYPES, check_min_ints, resolve_device, resolve_dtype  # noqa: F401 (re-exported)
+from .windows import plan_windows, window_owners
 
 logger = logging.getLogger("spacy_xlt")
 
-#: What to do with a sentence longer than ``max_length`` pieces.
-ON_LONG = ("error", "truncate")
+#: What to do with a sentence longer than ``max_length`` pieces (``window``, the default,
+#: loses no word).
+ON_LONG = ("window", "error", "truncate")
 
 
 def pool_pieces(pieces: Pieces, n_words: int) -> np.ndarray:
@@ -78,7 +88,7 @@ class HFEncoder(HFBackend):
         dtype: str = "float32",
         batch_size: int = 32,
         max_length: int = 512,
-        on_long: str = "error",
+        on_long: str = "window",
         skip_upper_layers: bool = True,
     ) -> None:
         if on_long not in ON_LONG:
@@ -169,8 +179,8 @@ class HFEncoder(HFBackend):
             has_piece = np.zeros(len(words), dtype=bool)
             has_piece[[w for w in wids[index] if w is not None]] = True
             empty += int((~has_piece).sum())
-            if len(ids[index]) <= self.max_length:
-                continue
+            if len(ids[index]) <= self.max_length or self.on_long == "window":
+                continue  # windows: cut in _rows
             if self.on_long == "error":
                 raise XLTError(
                     Errors.E183.format(index=index, preview=_preview(words), n_pieces=len(ids[index]), max_length=self.max_length)
@@ -196,6 +206,47 @@ class HFEncoder(HFBackend):
                 )
         return ids, wids
 
+    # ------------------------------------------------------------------ windows
+
+    def _rows(self, index: int, ids: List[int], wids: List[Optional[int]], n_words: int) -> list:
+        """The model inputs of one sentence: itself, or (longer than ``max_length`` pieces,
+        ``on_long="window"``) overlapping windows of whole words, each with the sentence's
+        special tokens. A row is (sentence, ids, word ids local to the row, first word,
+        words in the row, the local words whose vectors the row gives)."""
+        if len(ids) <= self.max_length or self.on_long != "window":
+            return [(index, ids, wids, 0, n_words, None)]
+        head = 0
+        while head < len(wids) and wids[head] is None:
+            head += 1
+        tail = 0
+        while tail < len(wids) - head and wids[len(wids) - 1 - tail] is None:
+            tail += 1
+        body = range(head, len(ids) - tail)
+        # pieces of each word, in order (word ids of pre-split words never decrease)
+        costs = [0] * n_words
+        for p in body:
+            if wids[p] is not None:
+                costs[wids[p]] += 1
+        starts = [0] * (n_words + 1)
+        for w in range(n_words):
+            starts[w + 1] = starts[w] + costs[w]
+        budget = self.max_length - head - tail
+        windows = plan_windows(costs, budget, overlap=0.5)
+        owners = window_owners(costs, windows)
+        rows = []
+        for k, (a, b) in enumerate(windows):
+            lo, hi = head + starts[a], head + starts[b]
+            if hi - lo > budget:  # one word with more pieces than a window holds
+                hi = lo + budget
+                self.counts["window_cut_words"] += 1
+            row_ids = ids[:head] + ids[lo:hi] + ids[len(ids) - tail :]
+            row_wids = [None] * head + [None if w is None else w - a for w in wids[lo:hi]] + [None] * tail
+            owned = np.asarray([w - a for w in range(a, b) if owners[w] == k], dtype=np.int64)
+            rows.append((index, row_ids, row_wids, a, b - a, owned))
+        self.counts["windowed_sentences"] += 1
+        self.counts["windows"] += len(rows)
+        return rows
+
     # ------------------------------------------------------------------ running the model
 
     def _run(self, word_lists: Sequence[Sequence[str]], pool: bool) -> list:
@@ -203,29 +254,25 @@ class HFEncoder(HFBackend):
 
         word_lists = [list(words) for words in word_lists]
         ids, wids = self._tokenize(word_lists)
-        results: list = [None] * len(word_lists)
         hidden = self.hidden_size
+        rows = []
         for i in range(len(word_lists)):
-            if not ids[i]:
-                results[i] = (
-                    np.zeros((0, hidden), np.float32)
-                    if pool
-                    else Pieces(np.zeros((0, hidden), np.float32), np.zeros(0, np.int64))
-                )
-        todo = [i for i in range(len(word_lists)) if ids[i]]
+            if ids[i]:
+                rows.extend(self._rows(i, ids[i], wids[i], len(word_lists[i])))
+        row_out: list = [None] * len(rows)
         with torch.inference_mode():
-            for rows in self.sorted_batches([len(ids[i]) for i in todo]):
-                batch = [todo[r] for r in rows]
-                width = max(len(ids[i]) for i in batch)
+            for batch in self.sorted_batches([len(row[1]) for row in rows]):
+                width = max(len(rows[r][1]) for r in batch)
                 input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
                 mask = np.zeros((len(batch), width), dtype=np.int64)
-                # piece -> word index (-1 for special tokens and padding)
+                # piece -> word index in the row (-1 for special tokens and padding)
                 piece_word = np.full((len(batch), width), -1, dtype=np.int64)
-                for row, i in enumerate(batch):
-                    n = len(ids[i])
-                    input_ids[row, :n] = ids[i]
-                    mask[row, :n] = 1
-                    piece_word[row, :n] = [-1 if w is None else w for w in wids[i]]
+                for j, r in enumerate(batch):
+                    _, row_ids, row_wids = rows[r][:3]
+                    n = len(row_ids)
+                    input_ids[j, :n] = row_ids
+                    mask[j, :n] = 1
+                    piece_word[j, :n] = [-1 if w is None else w for w in row_wids]
                 out = self.model(
                     input_ids=torch.from_numpy(input_ids).to(self.device),
                     attention_mask=torch.from_numpy(mask).to(self.device),
@@ -234,20 +281,54 @@ class HFEncoder(HFBackend):
                 )
                 states = out.hidden_states[self.layer].float()  # (B, L, H)
                 if pool:
-                    self._pool_batch(states, piece_word, batch, word_lists, results)
+                    vectors = self._pool_batch(states, piece_word, [rows[r][4] for r in batch])
+                    for j, r in enumerate(batch):
+                        row_out[r] = vectors[j]
                 else:
                     states = states.cpu().numpy()
-                    for row, i in enumerate(batch):
-                        keep = piece_word[row] >= 0
-                        results[i] = Pieces(np.ascontiguousarray(states[row, keep]), piece_word[row, keep])
+                    for j, r in enumerate(batch):
+                        keep = piece_word[j] >= 0
+                        row_out[r] = Pieces(np.ascontiguousarray(states[j, keep]), piece_word[j, keep])
+        results: list = [None] * len(word_lists)
+        for i in range(len(word_lists)):
+            if not ids[i]:
+                results[i] = (
+                    np.zeros((0, hidden), np.float32)
+                    if pool
+                    else Pieces(np.zeros((0, hidden), np.float32), np.zeros(0, np.int64))
+                )
+        parts: dict = {}
+        for row, got in zip(rows, row_out):
+            if row[5] is None:
+                results[row[0]] = got
+            else:
+                parts.setdefault(row[0], []).append((row, got))
+        for i, pieces_of in parts.items():
+            results[i] = self._join(pieces_of, len(word_lists[i]), pool)
         self.counts["sentences"] += len(word_lists)
         return results
 
-    def _pool_batch(self, states, piece_word, batch, word_lists, results) -> None:
+    def _join(self, parts: list, n_words: int, pool: bool):
+        """One sentence's vectors (or pieces) from its windows: each word from its owner."""
+        if pool:
+            out = np.zeros((n_words, self.hidden_size), dtype=np.float32)
+            for (_, _, _, first, _, owned), vectors in parts:
+                out[first + owned] = vectors[owned]
+            return out
+        vecs, words = [], []
+        for (_, _, _, first, _, owned), (vectors, word_ids) in parts:
+            keep = np.isin(word_ids, owned)
+            vecs.append(vectors[keep])
+            words.append(word_ids[keep] + first)
+        word_ids = np.concatenate(words)
+        order = np.argsort(word_ids, kind="stable")
+        return Pieces(np.ascontiguousarray(np.concatenate(vecs)[order]), word_ids[order])
+
+    def _pool_batch(self, states, piece_word, n_words_per_row) -> List[np.ndarray]:
         """Average pieces per word on the device: one (B, W, L) x (B, L, H) product."""
         import torch
 
-        n_words = max(len(word_lists[i]) for i in batch)
+        n_words = max(n_words_per_row)
         b, width = piece_word.shape
         pool = np.zeros((b, n_words, width), dtype=np.float32)
         rows, cols = np.nonzero(piece_word >= 0)
@@ -255,8 +336,7 @@ class HFEncoder(HFBackend):
         counts = pool.sum(axis=2, keepdims=True)
         pool /= np.maximum(counts, 1.0)
         vectors = torch.bmm(torch.from_numpy(pool).to(states.device), states).cpu().numpy()
-        for row, i in enumerate(batch):
-            results[i] = np.ascontiguousarray(vectors[row, : len(word_lists[i])])
+        return [np.ascontiguousarray(vectors[j, :n]) for j, n in enumerate(n_words_per_row)]
 
     # ------------------------------------------------------------------ public API
 
@@ -278,7 +358,7 @@ def make_hf_encoder(
     dtype: str = "float32",
     batch_size: int = 32,
     max_length: int = 512,
-    on_long: str = "error",
+    on_long: str = "window",
 ) -> HFEncoder:
     """Registered constructor of :class:`HFEncoder` (defaults as SimAlign: mBERT, layer 8)."""
     return HFEncoder(

@@ -23,7 +23,11 @@ class Seq2SeqGenerator(Text2TextModel):
     """Beam-search generation and teacher-forced loss of a seq2seq model over strings.
 
     Inputs (and training targets) longer than ``max_length`` tokens are cut and counted in
-    ``counts["truncated"]``; ``max_new_tokens`` bounds each generated sequence.
+    ``counts["truncated"]`` (``truncated_targets``); T-Projection never lets that happen to
+    its inputs: it measures them with :meth:`input_lengths` and gives a long target to the
+    generator in windows that fit (``spacy_xlt.projection.tprojection``). ``max_new_tokens``
+    bounds each generated sequence; sequences that reach it before their end are counted in
+    ``counts["unfinished"]``.
     """
 
     role = "T-Projection generator"
@@ -54,6 +58,12 @@ class Seq2SeqGenerator(Text2TextModel):
     def _encode_texts(self, texts: Sequence[str]) -> List[List[int]]:
         return [self.encode_input(text) for text in check_texts(texts)]
 
+    def input_lengths(self, texts: Sequence[str]) -> List[int]:
+        """The length in tokens of each text as an input (special tokens included), uncut:
+        what ``max_length`` is compared with."""
+        self.require()
+        return [len(self.encode(text, special=True)) for text in check_texts(texts)]
+
     def generate(
         self, inputs: Sequence[str], num_beams: int = 16, num_return_sequences: Optional[int] = None
     ) -> List[List[str]]:
@@ -71,6 +81,7 @@ class Seq2SeqGenerator(Text2TextModel):
             early_stopping=True,
         )
         self.counts["sequences"] += len(ids) * n_return
+        self.counts["unfinished"] += sum(self.eos_id not in seq for rows in seqs for seq in rows)
         return [
             [t.strip() for t in self.tokenizer.batch_decode(rows, skip_special_tokens=True)]
             for rows in seqs

@@ -35,7 +35,9 @@ class Text2TextModel(HFBackend):
     (AutoModelForCausalLM; inputs are prompts, the generated part follows them, padded on
     the left). ``max_length`` cuts encoder inputs (counted in ``counts["truncated"]``);
     prompts are never cut (cutting the end of a prompt would drop the cue that the
-    continuation follows).
+    continuation follows). The tagger (``spacy_xlt.decoding.tagging``) never lets either
+    happen but to a single word longer than ``max_length``: it tags a longer sentence in
+    windows that fit.
     """
 
     role = "text-to-text model"
@@ -91,16 +93,40 @@ class Text2TextModel(HFBackend):
         from transformers.utils import logging as hf_logging
 
         added = self.tokenizer.add_tokens(new)
-        if len(self.tokenizer) > self.model.get_input_embeddings().weight.shape[0]:
-            # new rows start at the mean of the old ones (transformers' default; its notice
-            # about that is silenced)
+        n_rows = self.model.get_input_embeddings().weight.shape[0]
+        if len(self.tokenizer) > n_rows:
             verbosity = hf_logging.get_verbosity()
-            hf_logging.set_verbosity_error()
+            hf_logging.set_verbosity_error()  # its notice about the new rows' initialisation
             try:
-                self.model.resize_token_embeddings(len(self.tokenizer))
+                self.model.resize_token_embeddings(len(self.tokenizer), mean_resizing=False)
             finally:
                 hf_logging.set_verbosity(verbosity)
+            self._init_rows(n_rows)
         return added
+
+    def _init_rows(self, first: int) -> None:
+        """New embedding rows (from ``first`` on) drawn around the old rows' mean with their
+        spread, from a generator seeded by each token's text: the same tokens get the same
+        rows in every process (transformers' own initialisation draws from torch's global
+        generator, so two runs of one config would differ)."""
+        import zlib
+
+        import torch
+
+        tables = [self.model.get_input_embeddings()]
+        output = self.model.get_output_embeddings()
+        if output is not None and output.weight is not tables[0].weight:
+            tables.append(output)
+        with torch.no_grad():
+            for table in tables:
+                weight = table.weight
+                old = weight[:first].float()
+                mean, std = old.mean(dim=0), old.std(dim=0)
+                for row in range(first, weight.shape[0]):
+                    token = self.tokenizer.convert_ids_to_tokens(row) or str(row)
+                    gen = torch.Generator().manual_seed(zlib.crc32(token.encode("utf8")))
+                    noise = torch.randn(weight.shape[1], generator=gen)
+                    weight[row] = (mean + std * noise).to(weight.dtype)
 
     # --- ids -------------------------------------------------------------------------------
 
@@ -110,10 +136,12 @@ class Text2TextModel(HFBackend):
         never the special ids (:meth:`~HFBackend.plain_ids`): a word such as ``</s>`` must
         not end a sequence."""
         self.require()
-        content = self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        # verbose=False: no warning for a text longer than the model's positions (the
+        # callers measure such texts to cut them into windows)
+        content = self.tokenizer(text, add_special_tokens=False, split_special_tokens=True, verbose=False)["input_ids"]
         if not special:
             return self.plain_ids(content)
-        full = self.tokenizer(text, add_special_tokens=True, split_special_tokens=True)["input_ids"]
+        full = self.tokenizer(text, add_special_tokens=True, split_special_tokens=True, verbose=False)["input_ids"]
         return self.splice_plain(full, content)
 
     def encode_input(self, text: str) -> List[int]:

@@ -20,6 +20,17 @@ Loading, device, dtype, length-sorted batching and saving are
 Both calls sort their inputs by length, run ``batch_size`` at a time under
 ``torch.inference_mode`` and return results in input order. ``counts`` records the work done
 (sequences, batches, truncated inputs), which the T-Projection benchmark reports.
+
+Long inputs: ``translate`` never cuts a text. One longer than ``max_length`` tokens is split
+into chunks of whole words that fit (ending after a sentence end, else a clause end, in the
+second half of a chunk where there is one; a word longer than that is split by characters),
+each chunk is translated and the translations are joined with a space: counted in
+``counts["chunked"]`` (texts) and ``counts["chunks"]`` (their pieces). ``score`` must score a
+sequence as one, so it cuts a sequence longer than ``max_length`` (keeping its final
+special token): counted in ``counts["score_truncated"]``. ``counts["truncated"]`` counts
+every sequence cut by either call (nothing, for ``translate``, but a single character
+longer than ``max_length`` tokens), and ``counts["unfinished"]`` the translations that ran
+out of ``max_new_tokens`` before they ended.
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ from ..errors import Errors, XLTError
 from .hf import HFBackend, check_texts
 from .langcodes import STYLES, model_code
 from .util import check_min_ints
+from .windows import SENTENCE_ENDS, break_strength, split_chunks
 
 logger = logging.getLogger("spacy_xlt")
 
@@ -58,9 +70,10 @@ class Translator(HFBackend):
     """A seq2seq translation model: ``translate()`` and forced-decoding ``score()``.
 
     ``style``: ``auto`` (from the tokenizer class), ``nllb``, ``m2m100`` or ``plain`` (no
-    language tokens); ``num_beams`` and ``max_new_tokens`` for ``translate``; ``max_length``
-    cuts longer inputs (counted in ``counts["truncated"]``); ``score_style``: see
-    :data:`SCORE_STYLES`.
+    language tokens); ``num_beams`` and ``max_new_tokens`` for ``translate``; ``max_length``:
+    the longest input in tokens (``translate`` translates a longer text in chunks, counted in
+    ``counts["chunked"]``; ``score`` cuts a longer sequence, counted in
+    ``counts["score_truncated"]``); ``score_style``: see :data:`SCORE_STYLES`.
     """
 
     role = "translation model"
@@ -163,11 +176,67 @@ class Translator(HFBackend):
         # special-token strings inside a text are text (a span "</s>" must not end it)
         return [self.splice_plain(f, c) for f, c in zip(full, content)]
 
-    def _truncate(self, ids: List[int]) -> List[int]:
+    def _truncate(self, ids: List[int], key: Optional[str] = None) -> List[int]:
         if len(ids) <= self.max_length:
             return ids
         self.counts["truncated"] += 1
+        if key:
+            self.counts[key] += 1
         return ids[: self.max_length - 1] + ids[-1:]
+
+    # ------------------------------------------------------------------ long texts
+
+    def _fits(self, texts: Sequence[str], lang: str) -> List[bool]:
+        return [len(x) <= self.max_length for x in self._encode(texts, lang, target=False)]
+
+    def _split_word(self, word: str, lang: str, budget: int) -> List[str]:
+        """A word (e.g. a text without spaces) longer than ``budget`` tokens, in pieces of
+        characters that fit (a single character always stays whole)."""
+        todo, out = [word], []
+        while todo:
+            piece = todo.pop()
+            n = len(self._encode([piece], lang, target=False)[0])
+            if n <= self.max_length or len(piece) <= 1:
+                out.append(piece)
+                continue
+            size = max(1, min(len(piece) - 1, len(piece) * budget // n))
+            # end after a sentence end (a text without spaces: 。！？) in its second half
+            ends = [i + 1 for i in range(size // 2, size) if piece[i] in SENTENCE_ENDS]
+            size = ends[-1] if ends else size
+            todo += [piece[size:], piece[:size]]  # the first piece is popped first
+        return out
+
+    def chunk(self, text: str, lang: str) -> List[str]:
+        """``text`` (in ``lang``) as ``translate`` translates it: itself when it fits in
+        ``max_length`` tokens, else consecutive chunks of its words that each fit, ending
+        after a sentence end (else a clause end) where one lies in a chunk's second half; a
+        word that alone does not fit is split by characters. The chunks joined with spaces
+        are the text's words joined with spaces."""
+        if self._fits([text], lang)[0]:
+            return [text]
+        overhead = len(self._encode([""], lang, target=False)[0])
+        budget = max(1, self.max_length - overhead)
+        words: List[str] = []
+        for word, ids in zip(text.split(), self._encode(text.split(), lang, target=False)):
+            words.extend(self._split_word(word, lang, budget) if len(ids) > self.max_length else [word])
+        # tokens per word on its own: close to its tokens in the text (each chunk is checked)
+        costs = [max(len(x) - overhead, 0) for x in self._encode(words, lang, target=False)]
+        strengths = [break_strength(w) for w in words]
+        out: List[str] = []
+        for s, e in split_chunks(costs, budget, strengths):
+            out.extend(self._fitting(words[s:e], costs[s:e], strengths[s:e], lang, budget))
+        return out
+
+    def _fitting(self, words, costs, strengths, lang, budget) -> List[str]:
+        """``words`` as one text if it fits, else in chunks of a smaller budget that do."""
+        text = " ".join(words)
+        if len(words) <= 1 or self._fits([text], lang)[0]:
+            return [text]
+        for shrink in (0.9, 0.75, 0.5, 0.25):
+            texts = [" ".join(words[s:e]) for s, e in split_chunks(costs, int(budget * shrink), strengths)]
+            if all(self._fits(texts, lang)):
+                return texts
+        return list(words)
 
     # ------------------------------------------------------------------ translate
 
@@ -183,8 +252,19 @@ class Translator(HFBackend):
         """The translation of each text from ``src`` into ``tgt``, in input order."""
         import torch
 
-        texts = list(texts)
-        ids = [self._truncate(x) for x in self._encode(texts, src, target=False)]
+        texts = check_texts(texts)
+        self.require()
+        # a text longer than max_length tokens is translated in chunks that fit
+        owner: List[int] = []
+        pieces: List[str] = []
+        for k, (text, ids) in enumerate(zip(texts, self._encode(texts, src, target=False))):
+            parts = [text] if len(ids) <= self.max_length else self.chunk(text, src)
+            if len(parts) > 1:
+                self.counts["chunked"] += 1
+                self.counts["chunks"] += len(parts)
+            pieces.extend(parts)
+            owner.extend([k] * len(parts))
+        ids = [self._truncate(x, "translate_truncated") for x in self._encode(pieces, src, target=False)]
         gen: Dict[str, object] = {
             "num_beams": num_beams or self.num_beams,
             "max_new_tokens": max_new_tokens or self.max_new_tokens,
@@ -192,17 +272,22 @@ class Translator(HFBackend):
         }
         if self.style != "plain":
             gen["forced_bos_token_id"] = self._lang_id(self.code(tgt), tgt)
-        out: List[str] = [""] * len(texts)
+        done: List[str] = [""] * len(pieces)
         with torch.inference_mode():
             for batch in self.sorted_batches([len(x) for x in ids]):
                 input_ids, mask = self.pad([ids[i] for i in batch], self.pad_id)
                 seqs = self.model.generate(input_ids=input_ids, attention_mask=mask, **gen)
+                # the decoder starts with a special id (</s> for NLLB and M2M100): not an end
+                self.counts["unfinished"] += sum(self.eos_id not in row[1:] for row in seqs.tolist())
                 decoded = self.tokenizer.batch_decode(seqs, skip_special_tokens=True)
                 for i, text in zip(batch, decoded):
-                    out[i] = text.strip()
+                    done[i] = text.strip()
                 self.counts["translate_batches"] += 1
+        out: List[List[str]] = [[] for _ in texts]
+        for k, text in zip(owner, done):
+            out[k].append(text)
         self.counts["translated"] += len(texts)
-        return out
+        return [" ".join(t for t in parts if t) for parts in out]
 
     # ------------------------------------------------------------------ score
 
@@ -223,11 +308,11 @@ class Translator(HFBackend):
             raise XLTError(Errors.E285.format(n_src=len(sources), n_tgt=len(targets)))
         if not sources:
             return np.zeros(0, dtype=np.float64)
-        src_ids = [self._truncate(x) for x in self._encode(sources, src, target=False)]
+        src_ids = [self._truncate(x, "score_truncated") for x in self._encode(sources, src, target=False)]
         tgt_ids = self._encode(targets, tgt, target=True)
         if self.score_style == "tprojection":
             tgt_ids = [x + [self.eos_id] for x in tgt_ids]
-        tgt_ids = [self._truncate(x) for x in tgt_ids]
+        tgt_ids = [self._truncate(x, "score_truncated") for x in tgt_ids]
         skip = 0 if self.style == "plain" else 1
         scores = np.zeros(len(sources), dtype=np.float64)
         with torch.inference_mode():

@@ -24,6 +24,7 @@ from ..projection.alignment import SETTINGS, check_settings, project_spans, proj
 from ..ty import Aligner, Alignment
 from .base import BackendStore
 from .util import (
+    ALIGNER_LONG_STATS,
     DEFAULT_SCORE_WEIGHTS,
     PROJECTION_KEY,
     count_projection,
@@ -124,7 +125,8 @@ class AlignmentProjector(BackendStore, Pipe):
         self.batch_size = batch_size
         self.save_alignments = save_alignments
         self.scorer = scorer
-        #: counts over everything this pipe projected (``spacy_xlt.pipes.util.PROJECTION_STATS``)
+        #: counts over everything this pipe projected (``spacy_xlt.pipes.util.PROJECTION_STATS``,
+        #: and an embedding aligner's long sentences, ``ALIGNER_LONG_STATS``)
         self.stats: Counter = Counter()
         self.cfg: Dict[str, Any] = {}
         encoder = getattr(aligner, "encoder", None)
@@ -140,8 +142,20 @@ class AlignmentProjector(BackendStore, Pipe):
                 if not has_source(doc):
                     raise XLTError(Errors.E042.format(index=i))
             pairs = [(source_words(doc), [t.text for t in doc]) for doc in batch]
+            before = self._long_counts()
             alignments = self.aligner.align(pairs)
+            after = self._long_counts()
+            if before is not None and after is not None:
+                self.stats.update({key: after[key] - before[key] for key in ALIGNER_LONG_STATS})
             yield from self.project(batch, alignments)
+
+    def _long_counts(self) -> Optional[Counter]:
+        """The aligner's encoder's long-input counts so far (``ALIGNER_LONG_STATS``); None
+        for an aligner without an encoder that counts."""
+        counts = getattr(getattr(self.aligner, "encoder", None), "counts", None)
+        if not isinstance(counts, Counter):
+            return None
+        return Counter({key: counts[key] for key in ALIGNER_LONG_STATS})
 
     def project(self, docs: Sequence[Doc], alignments: Sequence[Alignment]) -> List[Doc]:
         """Project each pair through its alignment (e.g. alignments a user brought)."""

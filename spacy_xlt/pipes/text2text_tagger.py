@@ -22,7 +22,7 @@ from ..backends.text2text import Text2TextModel
 from ..backends.trainer import Trainer
 from ..decoding.tagging import DEFAULT_PROMPT, TagCodec, TagResult, tag_batch
 from ..errors import Errors, XLTError
-from ..labels import LabelMap
+from ..labels import LabelMap, TokenSpan
 from ..pairs import doc_spans, set_doc_spans
 from .base import HFPipe
 from .util import (
@@ -175,7 +175,11 @@ class Text2TextTagger(HFPipe):
         self.prompt_template = prompt_template
         self.add_tag_tokens = add_tag_tokens
         self.codec: Optional[TagCodec] = None
-        #: counts over everything predicted: sentences, truncated, and dropped tags by reason
+        #: counts over everything predicted: sentences, the long-input counts
+        #: (``spacy_xlt.pipes.util.TAGGER_LONG_STATS``), dropped tags by reason, and over
+        #: the training examples too long for one input (``training_windowed``: cut into
+        #: ``training_windows`` that never cut a gold span; ``training_cut``: windows that
+        #: still did not fit, a gold span longer than ``max_length``, left out of the loss)
         self.stats: Counter = Counter()
 
     # --- set-up --------------------------------------------------------------------------
@@ -275,7 +279,15 @@ class Text2TextTagger(HFPipe):
         for doc, result in zip(docs, results):
             set_doc_spans(doc, result.spans, self.spans_key)
             self.stats["sentences"] += 1
-            self.stats["truncated"] += result.truncated
+            # what was really cut: an input longer than max_length (a single word), or a
+            # tagging that ran out of max_new_tokens; windows lose nothing
+            self.stats["truncated"] += result.truncated or result.input_truncated
+            self.stats["truncated_output"] += result.truncated
+            self.stats["truncated_input"] += result.input_truncated
+            if result.windows > 1:
+                self.stats["windowed"] += 1
+                self.stats["windows"] += result.windows
+                self.stats["window_conflicts"] += result.window_conflicts
             if not self.constrained:
                 doc.user_data[OUTPUT_KEY] = {
                     "text": result.text,
@@ -308,8 +320,18 @@ class Text2TextTagger(HFPipe):
             spans = [s for s in spans if s.label in known]
             if not words:
                 continue
-            inputs.append(codec.input_ids(words))
-            targets.append(codec.target(words, spans, record=f"example {i}"))
+            windows = codec.training_windows(words, spans)
+            if len(windows) > 1:  # too long for one input: windows that hold whole spans
+                self.stats["training_windowed"] += 1
+                self.stats["training_windows"] += len(windows)
+            for a, b, fits in windows:
+                if not fits:
+                    self.stats["training_cut"] += 1  # a gold span longer than any input
+                    continue
+                part = [TokenSpan(s.start - a, s.end - a, s.label) for s in spans if a <= s.start and s.end <= b]
+                record = f"example {i}" if len(windows) == 1 else f"example {i}, words {a}-{b}"
+                inputs.append(codec.input_ids(words[a:b]))
+                targets.append(codec.target(words[a:b], part, record=record))
         if not inputs:
             return None
         return self.backend.loss_ids(inputs, targets)

@@ -31,6 +31,7 @@ from ..backends.generator import Seq2SeqGenerator
 from ..backends.hf import HFBackend
 from ..backends.trainer import Trainer
 from ..backends.translator import Translator
+from ..backends.windows import break_strength, span_chunks
 from ..errors import Errors, XLTError
 from ..labels import LabelMap, TokenSpan
 from ..markup import tprojection_input, tprojection_target
@@ -40,6 +41,7 @@ from .base import HFPipe
 from .util import (
     DEFAULT_SCORE_WEIGHTS,
     PROJECTION_KEY,
+    TPROJECTION_LONG_STATS,
     check_setting,
     count_projection,
     follow_spans_key,
@@ -175,8 +177,9 @@ class TProjectionPipe(HFPipe):
             save_candidates=save_candidates,
         )
         self.cfg = {"labels": []}
-        #: counts over everything projected (``spacy_xlt.pipes.util.PROJECTION_STATS``); the
-        #: method's own counts (candidates, filtered out, scoring calls …) are ``method.counts``
+        #: counts over everything projected (``spacy_xlt.pipes.util.PROJECTION_STATS``, and
+        #: the long-input counts ``TPROJECTION_LONG_STATS``); the method's own counts
+        #: (candidates, filtered out, scoring calls …) are ``method.counts``
         self.stats: Counter = Counter()
 
     def replace_backend(self, folder: str, backend: HFBackend) -> None:
@@ -235,7 +238,10 @@ class TProjectionPipe(HFPipe):
                     self.target_lang,
                 )
             )
+        before = self._long_counts()
         results = self.method.project(items)
+        after = self._long_counts()
+        self.stats.update({key: after[key] - before[key] for key in TPROJECTION_LONG_STATS})
         for doc, result in zip(docs, results):
             set_doc_spans(doc, result.spans, self.spans_key)
             extra = {}
@@ -247,6 +253,8 @@ class TProjectionPipe(HFPipe):
                         [list(s), None if p is None else list(p), score] for s, p, score in result.links
                     ],
                 }
+            if result.windows:  # the generator read the target in windows (it did not fit)
+                extra["generator_windows"] = result.windows
             # "unaligned" = no surviving candidate; "conflicts" = its candidates went to
             # other spans or overlapped them
             doc.user_data[PROJECTION_KEY] = projection_record(
@@ -261,12 +269,74 @@ class TProjectionPipe(HFPipe):
             )
         return docs
 
+    def _long_counts(self) -> Counter:
+        """The long-input counts so far, under their ``stats`` names: the method's
+        (``truncated_inputs``, ``generator_windows``, ``split_placeholders``), the
+        generator's sequences that ran out of ``max_new_tokens`` (``generator_unfinished``)
+        and the sequences the scorer cut at its ``max_length`` (``scorer_truncated``)."""
+        method = self.method.counts
+        generator = getattr(self.method.generator, "counts", None) or {}
+        scorer = getattr(self.method.scorer.scorer, "counts", None) or {}
+        return Counter(
+            truncated_inputs=method["truncated_inputs"],
+            generator_windows=method["generator_windows"],
+            split_placeholders=method["split_placeholders"],
+            generator_unfinished=generator.get("unfinished", 0),
+            scorer_truncated=scorer.get("score_truncated", 0),
+        )
+
     # --- training ------------------------------------------------------------------------
 
     def training_pair(self, doc: Doc, record: str = "the sentence") -> tuple:
         """(generator input, target) for a source-language gold Doc: the original formats."""
         words = [t.text for t in doc]
         spans = [TokenSpan(*s) for s in doc_spans(doc, self.spans_key)]
+        return self.training_pair_of(words, spans, record)
+
+    def training_pairs(self, doc: Doc, record: str = "the sentence") -> List[tuple]:
+        """:meth:`training_pair`, or, when its input or target is longer than the
+        generator's ``max_length``, one pair per window of the sentence: consecutive,
+        non-overlapping windows whose borders never fall inside a gold span (ending after a
+        sentence or clause end where they can), each with the placeholders and the target
+        of its own spans. A window that still does not fit (a gold span longer than any
+        input) is left out and counted (``stats["training_cut"]``)."""
+        whole = self.training_pair(doc, record)
+        limit = getattr(self.generator, "max_length", None)
+        lengths = getattr(self.generator, "input_lengths", None)
+        if not isinstance(limit, int) or not callable(lengths) or max(lengths(list(whole))) <= limit:
+            return [whole]
+        words = [t.text for t in doc]
+        spans = [TokenSpan(*s) for s in doc_spans(doc, self.spans_key)]
+        overhead = lengths([""])[0]
+        costs = [max(n - overhead, 0) for n in lengths(words)]
+        for span in spans:  # a span's placeholder and its target go with its first word
+            alone = TokenSpan(0, span.end - span.start, span.label)
+            extra = lengths(list(self.training_pair_of(words[span.start : span.end], [alone], record)))
+            costs[span.start] += sum(max(n - overhead, 0) for n in extra) - sum(costs[span.start : span.end])
+        strengths = [break_strength(w) for w in words]
+        budget = max(1, limit - overhead)
+        pairs: List[tuple] = []
+        for _ in range(8):
+            pairs, cut, over = [], 0, 0
+            for a, b in span_chunks(costs, spans, budget, strengths):
+                part = [TokenSpan(s.start - a, s.end - a, s.label) for s in spans if a <= s.start and s.end <= b]
+                pair = self.training_pair_of(words[a:b], part, f"{record}, words {a}-{b}")
+                longest = max(lengths(list(pair)))
+                if longest > limit:
+                    cut += 1
+                    if b - a > 1 and not any(s.start == a and s.end == b for s in part):
+                        over = max(over, longest - limit)
+                    continue
+                pairs.append(pair)
+            if not over or budget == 1:
+                break
+            budget = max(1, budget - over)
+        self.stats["training_windowed"] += 1
+        self.stats["training_windows"] += len(pairs)
+        self.stats["training_cut"] += cut
+        return pairs
+
+    def training_pair_of(self, words: List[str], spans: List[TokenSpan], record: str) -> tuple:
         return (
             tprojection_input(words, spans, self.label_map, record),
             tprojection_target(words, spans, self.label_map, record),
@@ -291,8 +361,9 @@ class TProjectionPipe(HFPipe):
         """The generator's loss on source-language gold: each sentence with one placeholder
         per gold span -> the spans (None for an empty batch)."""
         pairs = [
-            self.training_pair(eg.reference, f"training example {i}")
+            pair
             for i, eg in enumerate(examples)
+            for pair in self.training_pairs(eg.reference, f"training example {i}")
         ]
         if not pairs:
             return None

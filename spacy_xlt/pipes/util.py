@@ -23,6 +23,40 @@ from ..pairs import PROJECTION_KEY  # noqa: F401 (the projectors import it from 
 #: ("conflict").
 PROJECTION_STATS = ("pairs", "source_spans", "projected", "unaligned", "conflict")
 
+#: Long-input counts of ``xlt_tprojection``'s ``stats``: pairs whose generator input did not
+#: fit in the generator's ``max_length`` (their target was read in windows, each with the
+#: placeholders: no target word and no placeholder lost), the generator inputs made for them,
+#: pairs whose placeholders alone did not fit and were split into groups, generated
+#: sequences that ran out of ``max_new_tokens``, and sequences the scorer cut at its
+#: ``max_length`` (a span text or candidate longer than that).
+TPROJECTION_LONG_STATS = (
+    "truncated_inputs",
+    "generator_windows",
+    "split_placeholders",
+    "generator_unfinished",
+    "scorer_truncated",
+)
+
+#: Long-input counts of ``xlt_alignment_projector``'s ``stats`` (an embedding aligner's
+#: encoder): sentences (source or target) longer than the encoder's ``max_length`` embedded in
+#: windows (``on_long = "window"``: no word lost), the windows run for them, and with
+#: ``on_long = "truncate"`` the sentences cut and the words that lost every piece.
+ALIGNER_LONG_STATS = ("windowed_sentences", "windows", "truncated_sentences", "truncated_words")
+
+#: Long-input counts of ``xlt_text2text_tagger``'s ``stats``: sentences tagged in windows
+#: (longer than the model's ``max_length``, or needing more than ``max_new_tokens``), the
+#: windows run for them, spans dropped where overlapping windows disagreed, and sentences
+#: whose tagging was really cut (``truncated``: by ``truncated_input``, a single word longer
+#: than ``max_length``, or ``truncated_output``, generation that ran out of new tokens).
+TAGGER_LONG_STATS = (
+    "windowed",
+    "windows",
+    "window_conflicts",
+    "truncated",
+    "truncated_input",
+    "truncated_output",
+)
+
 
 def score_attr(spans_key: Optional[str]) -> str:
     """The prefix of the score names: ``ents`` for ``doc.ents``, ``spans_<key>`` for a group."""

@@ -22,12 +22,25 @@
    Ties go to the earlier source span and the leftmost occurrence. Source spans that get
    nothing are reported (``no_candidate`` / ``conflict``), never silently dropped.
 
+Long pairs: when the generator's input (target words + placeholders) is longer than the
+generator's ``max_length`` (a generator that has ``max_length`` and ``input_lengths``, as
+``Seq2SeqGenerator``), the *target words* are cut, never the placeholders: the target is
+given in overlapping windows of whole words (a quarter of a window shared, so that a span
+near a border lies whole in one), each window followed by every placeholder, and the
+candidates of all windows are pooled, so every target word can be found. Placeholders that
+would take more than half an input are split into groups in source order, each group read
+with the windows of the part of the target where its source spans lie (their relative
+position in the source, widened by a tenth of the target each side). Counted in ``counts``:
+``truncated_inputs`` (pairs whose input did not fit), ``generator_windows`` (the inputs made
+for them), ``split_placeholders`` (pairs whose placeholders were grouped).
+
 Methods never load models: the generator and the scorer are passed in (``ty.Generator``
 and anything with the ``Translator.score`` signature).
 """
 
 from __future__ import annotations
 
+import math
 import string
 import unicodedata
 from collections import Counter, OrderedDict
@@ -35,6 +48,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from ..backends.windows import plan_windows
 from ..errors import Errors, XLTError
 from ..labels import LabelMap, TokenSpan, check_spans
 from ..markup import concatenated_runs, parse_tprojection_output, tprojection_input
@@ -467,6 +481,83 @@ def generator_input(
     return " ".join(target_words) + " " + placeholders
 
 
+#: Share of a window that consecutive generator windows over a long target have in common.
+WINDOW_OVERLAP = 0.25
+#: How far beyond its source spans' relative position a group of placeholders looks, as a
+#: share of the target (only when the placeholders of a pair are split into groups).
+GROUP_MARGIN = 0.1
+
+
+def fit_generator_inputs(
+    source_words: Sequence[str],
+    source_spans: Sequence[TokenSpan],
+    target_words: Sequence[str],
+    max_length: int,
+    lengths,
+    label_map: Optional[LabelMap] = None,
+    record: str = "the pair",
+    counts: Optional[Counter] = None,
+) -> List[str]:
+    """The generator inputs of one pair, each at most ``max_length`` tokens as measured by
+    ``lengths(texts)``: :func:`generator_input` when it fits, else windows of the target
+    words, each with every placeholder (or with one group of them, see the module's
+    docstring). ``counts`` gets ``truncated_inputs``, ``generator_windows`` and
+    ``split_placeholders``."""
+    counts = counts if counts is not None else Counter()
+    spans = check_spans(source_spans, len(source_words), record)
+    whole = generator_input(source_words, spans, target_words, label_map, record)
+    if not spans or lengths([whole])[0] <= max_length:
+        return [whole]
+    counts["truncated_inputs"] += 1
+    words = [str(w) for w in target_words]
+    marks = [generator_input(source_words, [s], [], label_map, record)[1:] for s in spans]
+    overhead = lengths([""])[0]
+    room = max(1, max_length - overhead)
+    mark_costs = [max(n - overhead, 1) for n in lengths(marks)]
+    word_costs = [max(n - overhead, 0) for n in lengths(words)] if words else []
+    groups: List[List[int]] = [list(range(len(spans)))]
+    if sum(mark_costs) > room // 2:
+        groups, cost = [[]], 0
+        for i, c in enumerate(mark_costs):
+            if groups[-1] and cost + c > room // 2:
+                groups.append([])
+                cost = 0
+            groups[-1].append(i)
+            cost += c
+        if len(groups) > 1:
+            counts["split_placeholders"] += 1
+    n_src, n_tgt = max(len(source_words), 1), len(words)
+    inputs: List[str] = []
+    for group in groups:
+        tail = "".join(marks[i] for i in group)
+        lo, hi = 0, n_tgt
+        if len(groups) > 1:
+            first, last = spans[group[0]], spans[group[-1]]
+            lo = max(0, math.floor((first.start / n_src - GROUP_MARGIN) * n_tgt))
+            hi = min(n_tgt, max(lo + 1, math.ceil((last.end / n_src + GROUP_MARGIN) * n_tgt)))
+        budget = room - (lengths([" " + tail])[0] - overhead)
+        texts = _window_texts(words, word_costs, lo, hi, budget, tail, max_length, lengths)
+        inputs.extend(texts)
+    counts["generator_windows"] += len(inputs)
+    return inputs
+
+
+def _window_texts(words, costs, lo, hi, budget, tail, max_length, lengths) -> List[str]:
+    """Windows of ``words[lo:hi]`` followed by ``tail`` (placeholders) that fit: planned
+    from the words' own lengths and planned again with a smaller budget while one does not
+    (words may take more tokens together than apart)."""
+    budget = max(1, budget)
+    texts: List[str] = []
+    for _ in range(8):
+        windows = plan_windows(costs[lo:hi], budget, WINDOW_OVERLAP) or [(0, 0)]
+        texts = [" ".join(words[lo + a : lo + b]) + " " + tail for a, b in windows]
+        over = max(n - max_length for n in lengths(texts))
+        if over <= 0 or budget == 1:
+            break
+        budget = max(1, budget - over)
+    return texts
+
+
 class Item(NamedTuple):
     """One pair to project: source words and spans, target words, and the languages."""
 
@@ -494,6 +585,9 @@ class Result:
     candidates: Optional[Dict[str, list]] = None
     #: (source span text, candidate text) -> score, with save_candidates
     scores: Optional[Dict[str, float]] = None
+    #: the generator inputs the target was cut into when the pair's input did not fit in the
+    #: generator's max_length (0: it fitted, or the outputs were given)
+    windows: int = 0
 
 
 class TProjection:
@@ -541,18 +635,44 @@ class TProjection:
         self.save_candidates = save_candidates
         self.counts: Counter = Counter()
 
+    def inputs(self, item: Item, record: str = "the pair") -> List[str]:
+        """The generator inputs of one pair: one, or (longer than the generator's
+        ``max_length``) windows of the target, each with the placeholders
+        (:func:`fit_generator_inputs`); none without source spans."""
+        spans = check_spans(item.source_spans, len(item.source_words), record)
+        if not spans:
+            return []
+        max_length = getattr(self.generator, "max_length", None)
+        lengths = getattr(self.generator, "input_lengths", None)
+        if not isinstance(max_length, int) or not callable(lengths):
+            return [generator_input(item.source_words, spans, item.target_words, self.label_map, record)]
+        return fit_generator_inputs(
+            item.source_words,
+            spans,
+            item.target_words,
+            max_length,
+            lengths,
+            self.label_map,
+            record,
+            self.counts,
+        )
+
     def generate(self, items: Sequence[Item]) -> List[List[str]]:
-        inputs = []
-        todo = []
+        """Beam sequences per item (those of all its windows, pooled)."""
+        return self._generate(items)[0]
+
+    def _generate(self, items: Sequence[Item]) -> Tuple[List[List[str]], List[int]]:
+        """Beam sequences per item, and the number of generator windows of each item whose
+        input did not fit (0 for one that fit)."""
+        inputs: List[str] = []
+        todo: List[int] = []
+        windows: List[int] = []
         for k, item in enumerate(items):
-            record = f"pair {k}"
-            spans = check_spans(item.source_spans, len(item.source_words), record)
-            if spans:
-                inputs.append(
-                    generator_input(
-                        item.source_words, spans, item.target_words, self.label_map, record
-                    )
-                )
+            before = self.counts["truncated_inputs"]
+            texts = self.inputs(item, f"pair {k}")
+            windows.append(len(texts) if self.counts["truncated_inputs"] > before else 0)
+            for text in texts:
+                inputs.append(text)
                 todo.append(k)
         outputs: List[List[str]] = [[] for _ in items]
         if inputs:
@@ -562,16 +682,17 @@ class TProjection:
             if len(generated) != len(inputs):
                 raise XLTError(Errors.E293.format(got=len(generated), n=len(inputs)))
             for k, seqs in zip(todo, generated):
-                outputs[k] = list(seqs)
-        return outputs
+                outputs[k].extend(seqs)
+        return outputs, windows
 
     def project(
         self, items: Sequence[Item], outputs: Optional[Sequence[Sequence[str]]] = None
     ) -> List[Result]:
         """Project a batch; ``outputs`` (beam sequences per item) skips the generator."""
         items = list(items)
+        windows = [0] * len(items)
         if outputs is None:
-            outputs = self.generate(items)
+            outputs, windows = self._generate(items)
         prepared = []
         requests: Dict[Tuple[str, str], List[Tuple[str, str]]] = {}
         for k, (item, seqs) in enumerate(zip(items, outputs)):
@@ -604,7 +725,7 @@ class TProjection:
             for pair, value in zip(unique, self.scorer.score_pairs(unique, src, tgt)):
                 scores[(pair[0], pair[1], src, tgt)] = value
         results = []
-        for item, (spans, texts, cands) in zip(items, prepared):
+        for item, (spans, texts, cands), n_windows in zip(items, prepared, windows):
             options = [
                 [
                     (c, scores[(text, c.text, item.src_lang, item.tgt_lang)])
@@ -613,7 +734,7 @@ class TProjection:
                 for span, text in zip(spans, texts)
             ]
             chosen = assign(options)
-            result = Result(spans=[])
+            result = Result(spans=[], windows=n_windows)
             for span, opts, cand, score in zip(spans, options, chosen.choice, chosen.scores):
                 if cand is None:
                     (result.conflict if opts else result.no_candidate).append(span)
