@@ -153,8 +153,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E287 = "The scorer must have a score(sources, targets, src, tgt) method (spacy_xlt.backends.translator.Translator); got {obj}."
     E288 = "Could not load the T-Projection generator {name!r} (a Hugging Face seq2seq model name or a local folder): {why}"
     E289 = "The component {name!r} has no generator yet: call nlp.initialize() (which loads the generator named in the config) before using or training it."
-    E290 = "{path}:{line}: the resume file is not from this job: {why}. Remove it (or pass another output path) to start again."
-    E291 = "{path}:{line}: unreadable resume record ({why}). The file was written by an interrupted run; remove the broken last line or the whole file."
+    E290 = "{path}: the resume file is from another job: {why}. Rerun with the settings it was started with to continue its work, or pass --restart to discard it and start over."
+    E291 = "{path}:{line}: unreadable resume record ({why}). Only a broken last line (a crash while writing) is dropped by itself; pass --restart to discard the file and start over."
     E293 = "The generator returned {got} candidate lists for {n} inputs: expected one list per input, in order."
     E295 = "The component {name!r} needs the target language: set target_lang (an ISO 639 code such as \"ha\", or the translator's own code) in its config; the pipeline's language is \"xx\"."
     E296 = "--method tprojection needs --generator: a fine-tuned T-Projection generator (a Hugging Face seq2seq folder or name) or a saved pipeline with an xlt_tprojection component."
@@ -190,6 +190,14 @@ class Errors(metaclass=ErrorsWithCodes):
     E351 = "{gold} has {n_gold} documents but {pairs} has {n_pairs}; document i of each must be the same sentence."
     E352 = "{a} and {b} would both be written to {output}; convert them one by one (or rename one of them)."
     E353 = "No corpus files in {path}: with --format auto, files of no corpus format (and .spacy files) are skipped; pass --format to convert them."
+
+    # resume files and output locks (390-409)
+    E390 = "Another run is writing {output}: its lock {lock} is held. Wait for that run to end (or stop it), or write to another output path. The lock goes with the run that holds it, also when it is killed."
+    E391 = "{path} is an empty resume file: it holds no job and no finished work. Pass --restart to discard it (or remove the file)."
+    E392 = "{path} is not a spacy_xlt resume file ({why}). Pass --restart to discard it (or remove the file, or write to another output path)."
+    E393 = "{path} was written by another version of spacy_xlt, in a resume format this version does not read. Pass --restart to discard it and start over (or finish the job with that version)."
+    E394 = "Cannot write the resume file {path}: {why}"
+    E395 = "{path}: the resume file holds {done} finished items but the job has {total}: it does not belong to this input. Pass --restart to discard it."
 
     # text-to-text tagger and constrained decoding (240-279)
     E240 = "The automaton for {record} cannot be built: {what} encodes to no token ids. Every word and tag must encode to at least one id."

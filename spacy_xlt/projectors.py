@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from .errors import Errors, XLTError
 
@@ -291,26 +291,123 @@ def load_projector_pipeline(
     return nlp, pipe
 
 
-def project_docs(pipe, docs: List[Any], *, progress: bool = True) -> Tuple[List[Any], float]:
-    """Project pairs with a projector component; (projected docs, seconds).
-
-    Alignment projectors get every pair in one batch (statistical aligners learn from all
-    the pairs they align); others stream in their own batches, with a progress bar.
-    """
-    from tqdm import tqdm
-
+def needs_all_pairs(pipe) -> bool:
+    """Whether the projector must see every pair in one batch: an aligner that learns from
+    the pairs it aligns (the statistical aligner, unless frozen by ``fit`` or loaded from
+    disk). Such a run cannot be split into chunks, so it cannot resume either."""
     from .pipes.alignment_projector import AlignmentProjector
 
-    start = time.perf_counter()
-    if isinstance(pipe, AlignmentProjector):
-        out = list(pipe.pipe(docs, batch_size=max(1, len(docs))))
+    return isinstance(pipe, AlignmentProjector) and getattr(pipe.aligner, "is_frozen", None) is False
+
+
+def projection_batches(pipe, docs: List[Any], start: int = 0) -> Iterator[Tuple[int, List[Any]]]:
+    """``(start, projected docs)`` of each batch of ``docs[start:]``: every pair in one batch
+    where the projector needs them all (:func:`needs_all_pairs`), else ``pipe.batch_size``
+    pairs at a time (T-Projection, given alignments, embedding aligners and frozen
+    statistical aligners), the batches a run that resumes after batch ``k`` also uses."""
+    if needs_all_pairs(pipe):
+        if start != 0:
+            raise ValueError("a projector that needs every pair at once cannot start at a batch")
+        size = max(1, len(docs))
     else:
-        stream = pipe.pipe(docs)
-        out = list(tqdm(stream, total=len(docs), desc=pipe.name, unit="pair", disable=not progress))
+        size = max(1, int(getattr(pipe, "batch_size", 0) or 1))
+    for first in range(start, len(docs), size):
+        batch = docs[first : first + size]
+        yield first, list(pipe.pipe(batch, batch_size=len(batch)))
+
+
+def _finish(pipe) -> None:
     finish = getattr(getattr(pipe, "aligner", None), "finish", None)
     if callable(finish):
         finish()
+
+
+def project_docs(pipe, docs: List[Any], *, progress: bool = True) -> Tuple[List[Any], float]:
+    """Project pairs with a projector component; (projected docs, seconds).
+
+    Alignment projectors whose aligner learns from the pairs (the statistical aligner) get
+    every pair in one batch; others go in their own batches (``batch_size``), with a
+    progress bar.
+    """
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    out: List[Any] = []
+    with tqdm(total=len(docs), desc=pipe.name, unit="pair", disable=not progress or needs_all_pairs(pipe)) as bar:
+        for _, batch in projection_batches(pipe, docs):
+            out.extend(batch)
+            bar.update(len(batch))
+    _finish(pipe)
     return out, time.perf_counter() - start
+
+
+def _spans_record(doc, spans_key: Optional[str]) -> List[List[Any]]:
+    spans = doc.ents if spans_key is None else doc.spans.get(spans_key, [])
+    return [[s.start, s.end, s.label_] for s in spans]
+
+
+def _restore(doc, item: Any, spans_key: Optional[str]) -> None:
+    """Set a pair's projection from its resume record: its spans and its projection record."""
+    from .labels import TokenSpan
+    from .pairs import PROJECTION_KEY, set_doc_spans
+
+    spans = [TokenSpan(int(s), int(e), str(label)) for s, e, label in item["spans"]]
+    set_doc_spans(doc, spans, spans_key)
+    if item.get("projection") is not None:
+        doc.user_data[PROJECTION_KEY] = item["projection"]
+
+
+def _restore_batch(state, record, docs: List[Any], spans_key: Optional[str]) -> Dict[str, int]:
+    """Apply a resume record to its pairs; the projector counts it holds."""
+    items, stats = record.data.get("pairs"), record.data.get("stats", {})
+    if not isinstance(items, list) or len(items) != record.n or not isinstance(stats, dict):
+        raise state.bad_record(record, f"expected {record.n} projected pairs and their counts")
+    for doc, item in zip(docs[record.start : record.start + record.n], items):
+        try:
+            _restore(doc, item, spans_key)
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise state.bad_record(record, f"a pair's spans do not fit it ({type(err).__name__}: {err})") from None
+    return stats
+
+
+def projection_job(
+    nlp, pipe, pairs_path: Union[str, Path], pipeline: Optional[str] = None
+) -> Dict[str, Any]:
+    """What determines the result of ``spacy xlt project``: the pairs file, the component's
+    config as built (``device`` settings left out, so that a run may continue on another
+    device), the pipeline's language, the SHA-256 of the data files the config names (a
+    Pharaoh file, extra parallel text) and, for a saved ``pipeline``, its identity."""
+    from .resume import file_sha256, json_value, model_identity
+
+    config = json_value(_without_device(dict(nlp.config["components"][pipe.name])))
+    job: Dict[str, Any] = {
+        "input_sha256": file_sha256(pairs_path),
+        "lang": nlp.lang,
+        "component": config,
+        "data_sha256": {
+            path: file_sha256(path) for path in _data_files(config) if Path(path).is_file()
+        },
+    }
+    if pipeline is not None:
+        job["pipeline"] = model_identity(str(pipeline_path(pipeline)))
+    return job
+
+
+def _without_device(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_device(v) for k, v in value.items() if k != "device"}
+    return value
+
+
+def _data_files(value: Any) -> List[str]:
+    out: List[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("path", "extra_path") and isinstance(item, str):
+                out.append(item)
+            else:
+                out.extend(_data_files(item))
+    return out
 
 
 def project_file(
@@ -319,15 +416,74 @@ def project_file(
     pipe,
     *,
     progress: bool = True,
+    job: Optional[Dict[str, Any]] = None,
+    restart: bool = False,
+    lock: bool = True,
 ) -> Dict[str, Any]:
     """Project every pair of ``pairs_path`` with ``pipe`` and write the projected pairs;
-    returns ``pairs``, ``seconds`` and the component's counts (``PROJECTION_STATS``)."""
-    from .pairs import read_docs, write_pairs
+    returns ``pairs``, ``seconds`` (of this run), ``resumed`` (pairs finished by earlier
+    runs) and the component's counts (``PROJECTION_STATS``, over the whole job).
+
+    ``job``: what determines the result (:func:`projection_job`); given, each finished batch
+    is kept in the resume file beside the output (:mod:`spacy_xlt.resume`) and a rerun of the
+    same job continues after the last one (``restart``: discard the file first). A
+    projector that needs every pair at once (:func:`needs_all_pairs`) cannot resume: it
+    keeps no resume file. The output is locked while the function runs (``lock=False``:
+    the caller holds :func:`spacy_xlt.resume.output_lock`).
+    """
+    from .pairs import PROJECTION_KEY, read_docs, write_pairs
+    from .pipes.util import PROJECTION_STATS
+    from .projection.given import PharaohAlignments
+    from .resume import resuming
 
     docs = list(read_docs(pairs_path, pipe.vocab))
-    projected, seconds = project_docs(pipe, docs, progress=progress)
-    write_pairs(projected, output_path)
-    return {**dict(pipe.stats), "pairs": len(projected), "seconds": seconds}
+    whole = needs_all_pairs(pipe)
+    enabled = job is not None and not whole
+    full_job = {**(job or {}), "n_pairs": len(docs)}
+    start_time = time.perf_counter()
+    with resuming(
+        output_path, "project", full_job, restart=restart, enabled=enabled, inputs=[pairs_path], lock=lock
+    ) as state:
+        if not enabled:
+            projected, _ = project_docs(pipe, docs, progress=progress)
+            write_pairs(projected, output_path, inputs=[pairs_path])
+            state.finish()
+            return {**dict(pipe.stats), "pairs": len(projected), "resumed": 0, "discarded": state.discarded, "seconds": time.perf_counter() - start_time}
+        from tqdm import tqdm
+
+        state.check_total(len(docs))
+        spans_key = getattr(pipe, "spans_key", None)
+        for record in state.records:
+            pipe.stats.update(_restore_batch(state, record, docs, spans_key))
+        resumed = state.done
+        aligner = getattr(pipe, "aligner", None)
+        if isinstance(aligner, PharaohAlignments):
+            aligner.position += resumed  # line i still aligns pair i
+        with tqdm(total=len(docs), initial=resumed, desc=pipe.name, unit="pair", disable=not progress) as bar:
+            before = {key: pipe.stats.get(key, 0) for key in PROJECTION_STATS}
+            for first, batch in projection_batches(pipe, docs, resumed):
+                items = [
+                    {"spans": _spans_record(doc, spans_key), "projection": doc.user_data.get(PROJECTION_KEY)}
+                    for doc in batch
+                ]
+                after = {key: pipe.stats.get(key, 0) for key in PROJECTION_STATS}
+                stats = {key: after[key] - before[key] for key in PROJECTION_STATS}
+                before = after
+                record = state.append(len(batch), {"pairs": items, "stats": stats})
+                # the output is built from the records as they read back, in every run
+                for k, item in enumerate(record["pairs"]):
+                    _restore(docs[first + k], item, spans_key)
+                bar.update(len(batch))
+        _finish(pipe)
+        write_pairs(docs, output_path, inputs=[pairs_path])
+        state.finish()
+    return {
+        **dict(pipe.stats),
+        "pairs": len(docs),
+        "resumed": resumed,
+        "discarded": state.discarded,
+        "seconds": time.perf_counter() - start_time,
+    }
 
 
 def aligner_from_config(config: Dict[str, Any]):

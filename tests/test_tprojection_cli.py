@@ -1,4 +1,4 @@
-"""``spacy xlt translate`` (resumable) and ``spacy xlt project --method tprojection``."""
+"""``spacy xlt translate`` (resumable: see also tests/test_resume.py) and ``spacy xlt project --method tprojection``."""
 
 import json
 
@@ -8,10 +8,11 @@ from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 
 from spacy_xlt.cli import xlt_cli
-from spacy_xlt.cli.translate import read_sidecar, sidecar_path, translate_docs
+from spacy_xlt.cli.translate import translate_docs
 from spacy_xlt.errors import XLTError
 from spacy_xlt.labels import TokenSpan
 from spacy_xlt.pairs import make_pair, read_docs, set_doc_spans, source_words
+from spacy_xlt.resume import ResumeFile, resume_path
 from spacy_xlt.testing import detokenize, generate_parallel
 
 
@@ -67,13 +68,13 @@ def test_translate_resumes_after_a_crash(tmp_path, translator, tiny_nllb):
     kwargs = dict(model=str(tiny_nllb), src="en", tgt="es", chunk_size=2, progress=False)
     full = translate_docs(src, tmp_path / "full.spacy", translator=translator, **kwargs)
     assert full["docs"] == 6 and full["resumed"] == 0 and full["empty"] == 1
-    assert not sidecar_path(tmp_path / "full.spacy").exists()
+    assert not resume_path(tmp_path / "full.spacy").exists()
 
     out = tmp_path / "out.spacy"
     with pytest.raises(RuntimeError, match="simulated crash"):
         translate_docs(src, out, translator=Crashing(translator, 2), **kwargs)
     assert not out.exists()
-    side = sidecar_path(out)
+    side = resume_path(out)
     # a crash while writing leaves half a line: it is dropped, the batch redone
     with side.open("a", encoding="utf8") as f:
         f.write('{"start": 2, "transl')
@@ -87,26 +88,28 @@ def test_translate_resumes_after_a_crash(tmp_path, translator, tiny_nllb):
     assert b[-1] == ("", [])
 
 
-def test_sidecar_from_another_job_is_an_error(tmp_path, translator, tiny_nllb):
+def test_resume_file_from_another_job_is_an_error(tmp_path, translator, tiny_nllb):
     src = _write_sources(tmp_path / "src.spacy")
     out = tmp_path / "out.spacy"
-    side = sidecar_path(out)
+    kwargs = dict(model=str(tiny_nllb), src="en", tgt="es", translator=translator, progress=False)
+    side = resume_path(out)
+    # the sidecar of an older spacy_xlt: a clear message, and --restart
     side.write_text(json.dumps({"job": {"model": "other"}}) + "\n", encoding="utf8")
-    with pytest.raises(XLTError, match="XLTE290"):
-        translate_docs(
-            src,
-            out,
-            model=str(tiny_nllb),
-            src="en",
-            tgt="es",
-            translator=translator,
-            progress=False,
-        )
+    with pytest.raises(XLTError, match="XLTE393"):
+        translate_docs(src, out, **kwargs)
+    other = ResumeFile(out, "translate", {"model": "other"})
+    other.load(restart=True)
+    other.append(1, {"translations": ["x"], "counts": {}})
+    with pytest.raises(XLTError, match="XLTE290.*another job.*--restart"):
+        translate_docs(src, out, **kwargs)
     side.write_text(
-        '{"job": {"model": "x"}}\nnot json\n{"start": 0, "translations": []}\n', encoding="utf8"
+        side.read_text(encoding="utf8") + 'not json\n{"start": 1, "n": 1, "translations": ["y"]}\n',
+        encoding="utf8",
     )
-    with pytest.raises(XLTError, match="XLTE291"):
-        read_sidecar(side, {"model": "x"})
+    with pytest.raises(XLTError, match="XLTE291.*:3:"):
+        ResumeFile(out, "translate", {"model": "other"}).load()
+    assert translate_docs(src, out, restart=True, **kwargs)["discarded"]
+    assert not side.exists()
 
 
 def test_translate_cli(tmp_path, tiny_nllb):

@@ -9,7 +9,9 @@ each language in turn, in one process: the pipeline is loaded once unless MODEL 
 
 from __future__ import annotations
 
+import base64
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -20,6 +22,7 @@ from wasabi import msg
 from ..errors import Errors, XLTError
 from ._app import xlt_cli
 from ._util import comma_list, parse_overrides
+from .translate import RESTART_HELP
 
 LANG_FIELD = "{lang}"
 #: The modes ``--metrics`` scores: those of ``spacy xlt evaluate --mode both``.
@@ -108,24 +111,64 @@ def load_pipeline(model: str, overrides: Optional[Dict[str, Any]] = None):
         raise XLTError(Errors.E083.format(model=model, why=err)) from err
 
 
-def predict_file(nlp, input_path: Path, output_path: Path, spans_key: Optional[str] = None) -> dict:
+def predict_file(
+    nlp,
+    input_path: Path,
+    output_path: Path,
+    spans_key: Optional[str] = None,
+    *,
+    job: Optional[Dict[str, Any]] = None,
+    restart: bool = False,
+    chunk_size: int = 0,
+    lock: bool = True,
+) -> dict:
     """Run ``nlp`` over the words of the gold corpus ``input_path`` and write the Docs.
 
-    Returns ``input``, ``output``, ``n_docs``, ``n_spans`` and ``labels`` (predicted spans
-    per label, ``doc.ents`` or ``doc.spans[spans_key]``).
+    ``chunk_size`` Docs (0: the pipeline's ``batch_size``) go through ``nlp.pipe`` at a
+    time, and each finished chunk is kept in the resume file beside the output
+    (:mod:`spacy_xlt.resume`, as DocBin bytes): a rerun of the same ``job`` (what determines
+    the result besides the input: :func:`predict_job`) continues after the last finished
+    chunk (``restart``: discard the file first). The output is locked meanwhile
+    (``lock=False``: the caller holds :func:`spacy_xlt.resume.output_lock`).
+
+    Returns ``input``, ``output``, ``n_docs``, ``n_spans``, ``labels`` (predicted spans
+    per label, ``doc.ents`` or ``doc.spans[spans_key]``), ``resumed`` (docs finished by
+    earlier runs) and ``discarded`` (``restart`` removed a resume file).
     """
     from spacy.tokens import Doc
 
     from ..corpora import count_spans, read_corpus
     from ..pairs import write_docs
+    from ..resume import file_sha256, resuming
 
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 0:
+        raise XLTError(
+            Errors.E283.format(
+                name="chunk_size", value=chunk_size, options="an int >= 0 (0: the pipeline's batch_size)"
+            )
+        )
+    size = chunk_size or max(1, int(getattr(nlp, "batch_size", 0) or 1000))
     gold = read_corpus(input_path, fmt="spacy", lang=nlp.vocab)
     bare = [
         Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
         for doc in gold
     ]
-    docs = list(nlp.pipe(bare))
-    write_docs(docs, output_path)
+    full_job = {"input_sha256": file_sha256(input_path), "n_docs": len(bare), **(job or {})}
+    docs: List[Any] = []
+    with resuming(
+        output_path, "predict", full_job, restart=restart, inputs=[input_path], lock=lock
+    ) as state:
+        state.check_total(len(bare))
+        for record in state.records:
+            docs.extend(_chunk_docs(state, record, nlp.vocab))
+        resumed = len(docs)
+        for start in range(resumed, len(bare), size):
+            chunk = list(nlp.pipe(bare[start : start + size]))
+            record = state.append(len(chunk), {"docbin": _docbin_text(chunk)})
+            # the output is built from the records as they read back, in every run
+            docs.extend(_decode_docs(record["docbin"], nlp.vocab))
+        write_docs(docs, output_path, inputs=[input_path])
+        state.finish()
     labels = count_spans(docs, spans_key)
     return {
         "input": str(input_path),
@@ -133,7 +176,39 @@ def predict_file(nlp, input_path: Path, output_path: Path, spans_key: Optional[s
         "n_docs": len(docs),
         "n_spans": sum(labels.values()),
         "labels": labels,
+        "resumed": resumed,
+        "discarded": state.discarded,
     }
+
+
+def predict_job(model: str, overrides: Dict[str, Any]) -> Dict[str, Any]:
+    """What determines ``spacy xlt predict``'s output besides the input: the pipeline (its
+    name and the SHA-256 of its config and meta) and the ``--set`` overrides."""
+    from ..resume import json_value, model_identity
+
+    return {"model": model_identity(model), "overrides": json_value(overrides)}
+
+
+def _docbin_text(docs: List[Any]) -> str:
+    from spacy.tokens import DocBin
+
+    return base64.b64encode(DocBin(docs=docs, store_user_data=True).to_bytes()).decode("ascii")
+
+
+def _decode_docs(text: str, vocab) -> List[Any]:
+    from spacy.tokens import DocBin
+
+    return list(DocBin(store_user_data=True).from_bytes(base64.b64decode(text)).get_docs(vocab))
+
+
+def _chunk_docs(state, record, vocab) -> List[Any]:
+    try:
+        docs = _decode_docs(record.data["docbin"], vocab)
+    except Exception as err:  # base64 / zlib / msgpack errors of a damaged record
+        raise state.bad_record(record, f"its Docs do not read back ({type(err).__name__})") from None
+    if len(docs) != record.n:
+        raise state.bad_record(record, f"expected {record.n} Docs, found {len(docs)}")
+    return docs
 
 
 def check_inputs(jobs: Sequence[PredictJob]) -> None:
@@ -171,6 +246,10 @@ def predict_cli(
     spans_key: Optional[str] = typer.Option(
         None, "--spans-key", "-k", help="Count and score doc.spans[KEY], not doc.ents"
     ),
+    chunk_size: int = typer.Option(
+        0, "--chunk-size", help="Docs kept in the resume file per step (0: the pipeline's batch_size)"
+    ),
+    restart: bool = typer.Option(False, "--restart", help=RESTART_HELP),
 ) -> None:
     """Annotate the words of a gold corpus with a trained pipeline (gold spans removed).
 
@@ -179,19 +258,46 @@ def predict_cli(
     JSON. With --langs hau,ibo, {lang} in MODEL, INPUT, OUTPUT and --metrics is replaced by
     each language in one process; the pipeline is loaded once unless MODEL holds {lang}.
     Example: --set components.xlt_tagger.constrained=false
+
+    Resumable: finished chunks are kept in OUTPUT.partial.jsonl until OUTPUT is written;
+    after a crash the same command continues after the last finished chunk (--restart
+    starts over). A second run on the same output fails at once while one is going.
     """
-    from spacy.cli._util import setup_gpu
+    from ..io import check_output
+    from ..resume import output_lock
 
-    from ..evaluation import evaluate_files
-    from .evaluate import print_results, save_results
-
+    locks = ExitStack()
     try:
         lang_list = None if langs is None else comma_list(langs, "--langs")
         config = parse_overrides(overrides, dotted=True)
         jobs = plan_jobs(model, input_path, output_path, metrics_path, lang_list)
         check_inputs(jobs)
+        for job in jobs:  # every output locked before a pipeline loads: a second run fails at once
+            check_output(job.output, [job.input])
+            locks.enter_context(output_lock(job.output))
     except XLTError as err:
+        locks.close()
         msg.fail(str(err), exits=1)
+    with locks:
+        _run_jobs(jobs, config, gpu_id, spans_key, chunk_size, restart)
+    if len(jobs) > 1:
+        msg.info(f"{len(jobs)} languages done: {', '.join(str(job.lang) for job in jobs)}")
+
+
+def _run_jobs(
+    jobs: Sequence[PredictJob],
+    config: Dict[str, Any],
+    gpu_id: int,
+    spans_key: Optional[str],
+    chunk_size: int,
+    restart: bool,
+) -> None:
+    from spacy.cli._util import setup_gpu
+
+    from ..evaluation import evaluate_files
+    from ..resume import resume_path
+    from .evaluate import print_results, save_results
+
     setup_gpu(gpu_id)
     nlp = None
     loaded: Optional[str] = None  # the pipeline is loaded again only where MODEL has {lang}
@@ -201,7 +307,20 @@ def predict_cli(
             if nlp is None or job.model != loaded:
                 nlp = load_pipeline(job.model, config)
                 loaded = job.model
-            result = predict_file(nlp, job.input, job.output, spans_key)
+            result = predict_file(
+                nlp,
+                job.input,
+                job.output,
+                spans_key,
+                job=predict_job(job.model, config),
+                restart=restart,
+                chunk_size=chunk_size,
+                lock=False,
+            )
+            if result["discarded"]:
+                msg.info(f"{prefix}Discarded the resume file {resume_path(job.output)} (--restart)")
+            if result["resumed"]:
+                msg.info(f"{prefix}Resumed after {result['resumed']} finished docs")
             msg.good(
                 f"{prefix}{result['n_docs']} docs, {result['n_spans']} predicted spans "
                 f"-> {job.output}"
@@ -214,5 +333,3 @@ def predict_cli(
                 save_results(scores, job.metrics)
         except XLTError as err:
             msg.fail(f"{prefix}{err}", exits=1)
-    if len(jobs) > 1:
-        msg.info(f"{len(jobs)} languages done: {', '.join(str(job.lang) for job in jobs)}")

@@ -17,6 +17,7 @@ from wasabi import msg
 from ..errors import Errors, XLTError
 from ._app import xlt_cli
 from ._util import parse_overrides
+from .translate import RESTART_HELP
 
 SET_HELP = (
     "Override KEY=VALUE in the [projector] block (VALUE read as JSON, else a string); "
@@ -84,14 +85,25 @@ def project_cli(
     spans_key: Optional[str] = typer.Option(None, "--spans-key", help="Span group to read and write (default: doc.ents), also when scoring --gold"),
     gold_path: Optional[Path] = typer.Option(None, "--gold", help="Gold target annotations (.spacy/CoNLL) to score the projection against", exists=True, dir_okay=False),
     metrics_path: Optional[Path] = typer.Option(None, "--metrics", help="With --gold: write the scores as JSON here (the file of spacy xlt evaluate --output)"),
+    restart: bool = typer.Option(False, "--restart", help=RESTART_HELP),
 ):
     """Project the source spans of parallel pairs onto their target tokens.
 
     The projector is one [projector] block: the defaults of --method, a --config file, or
     the component of a saved --pipeline, with --set overrides. Print the block a method
     stands for with `spacy xlt project-config METHOD`.
+
+    Resumable: each finished batch (the component's batch_size pairs) is kept in
+    OUT.spacy.partial.jsonl until OUT.spacy is written, so after a crash the same command
+    continues after the last finished batch (--restart starts over). T-Projection, given
+    alignments, embedding aligners and a frozen statistical aligner resume by batch; the
+    statistical aligner learns from every pair at once, so its run is one batch that cannot
+    resume (it keeps no resume file). A second run on the same output fails at once while
+    one is going.
     """
-    from ..projectors import build_projector, load_projector_pipeline, project_file
+    from ..io import check_output
+    from ..projectors import build_projector, load_projector_pipeline, project_file, projection_job
+    from ..resume import output_lock, resume_path
 
     if metrics_path is not None and gold_path is None:
         msg.fail(Errors.E099.format(option="--metrics", needs="--gold"), exits=1)
@@ -99,18 +111,25 @@ def project_cli(
         settings = parse_overrides(overrides)
         method, from_generator, settings = _shorthands(method, alignments_path, generator, settings)
         pipeline = pipeline or from_generator
-        if pipeline is not None:
-            if method is not None or config_path is not None:
-                raise XLTError(Errors.E099.format(option="--pipeline", needs="no --method or --config (the pipeline holds its projector)"))
-            if spans_key is not None:
-                settings = {"spans_key": spans_key, **settings}
-            nlp, pipe = load_projector_pipeline(pipeline, settings, device=device)
-        else:
-            config = projector_config(method, config_path, settings)
-            nlp, pipe = build_projector(config, lang=lang, spans_key=spans_key, device=device)
-        counts = project_file(pairs_path, output_path, pipe)
+        if pipeline is not None and (method is not None or config_path is not None):
+            raise XLTError(Errors.E099.format(option="--pipeline", needs="no --method or --config (the pipeline holds its projector)"))
+        config = None if pipeline is not None else projector_config(method, config_path, settings)
+        check_output(output_path, [pairs_path])
+        with output_lock(output_path):  # before the models load: a second run fails at once
+            if config is None:
+                if spans_key is not None:
+                    settings = {"spans_key": spans_key, **settings}
+                nlp, pipe = load_projector_pipeline(pipeline, settings, device=device)
+            else:
+                nlp, pipe = build_projector(config, lang=lang, spans_key=spans_key, device=device)
+            job = projection_job(nlp, pipe, pairs_path, pipeline)
+            counts = project_file(pairs_path, output_path, pipe, job=job, restart=restart, lock=False)
     except XLTError as err:
         msg.fail(str(err), exits=1)
+    if counts["discarded"]:
+        msg.info(f"Discarded the resume file {resume_path(output_path)} (--restart)")
+    if counts["resumed"]:
+        msg.info(f"Resumed after {counts['resumed']} finished pairs")
     print_counts(counts)
     msg.good(f"Wrote {counts['pairs']} projected pairs to {output_path}")
     if gold_path is not None:
