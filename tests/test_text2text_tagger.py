@@ -446,7 +446,8 @@ def test_added_tag_rows_are_the_same_in_every_build(tiny_causal_lm):
     for seed in (1, 2):
         torch.manual_seed(seed)  # the global generator must not matter
         nlp = _nlp(tiny_causal_lm, num_beams=1)
-        nlp.initialize(lambda: _examples(nlp))
+        examples = _examples(nlp)
+        nlp.initialize(lambda: examples)  # noqa: B023 (called here, in this iteration)
         backend = nlp.get_pipe(FACTORY).backend
         ids = [backend.tokenizer.convert_tokens_to_ids(t) for t in ("<Person>", "</Location>")]
         rows.append(backend.model.get_input_embeddings().weight[ids].detach().clone())
