@@ -37,6 +37,7 @@ from .errors import Errors, XLTError
 from .io import decode_text, read_bytes, read_lines
 from .labels import SCHEMES, TokenSpan, tags_to_spans, to_iob2
 from .pairs import doc_spans, read_docs, set_doc_spans
+from .usererrors import message_reader
 from .util import blank
 
 FORMATS = ("auto", "conll", "quality", "xml", "spacy")
@@ -739,6 +740,7 @@ def _check_choice(name: str, value: str, options: Sequence[str]) -> None:
 
 
 @spacy.registry.readers("spacy_xlt.ConllCorpus.v1")
+@message_reader
 def create_conll_corpus(
     path: Path,
     scheme: str = "auto",
@@ -757,6 +759,7 @@ def create_conll_corpus(
 
 
 @spacy.registry.readers("spacy_xlt.SemEvalCorpus.v1")
+@message_reader
 def create_semeval_corpus(
     path: Path,
     spans_key: Optional[str] = None,
@@ -770,6 +773,7 @@ def create_semeval_corpus(
     path = Path(path)
     if not path.is_file():
         raise XLTError((Errors.E027 if path.is_dir() else Errors.E021).format(path=path))
+    _parse_xml(path)  # a bad file stops spacy train with its message before training starts
     return ExampleReader(
         lambda nlp: read_semeval_xml(path, nlp, spans_key, label=label)[0], limit, shuffle
     )

@@ -18,6 +18,7 @@ from spacy.vocab import Vocab
 
 from .errors import Errors, XLTError
 from .labels import TokenSpan, check_spans
+from .usererrors import message_reader
 
 SOURCE_KEY = "xlt_source"
 PAIR_FORMAT_VERSION = 1
@@ -186,13 +187,18 @@ def build_pairs(
 
 
 @registry.readers("spacy_xlt.PairCorpus.v1")
+@message_reader
 def create_pair_corpus(path: Path, limit: int = 0) -> Callable[[Language], Iterator[Example]]:
     """Examples from a ``.spacy`` file of gold pairs whose *predicted* Doc keeps the source
     side (spaCy's ``Corpus`` re-tokenizes and loses ``user_data``): a dev corpus for
-    projection components under ``spacy train``."""
+    projection components under ``spacy train``. The file is read when the reader is made,
+    so a bad one stops ``spacy train`` with its coded message before training starts."""
+    from .io import read_docbin
+
+    db = read_docbin(path)
 
     def read(nlp: Language) -> Iterator[Example]:
-        for i, doc in enumerate(read_docs(path, nlp.vocab)):
+        for i, doc in enumerate(db.get_docs(nlp.vocab)):
             if limit and i >= limit:
                 break
             predicted = Doc(

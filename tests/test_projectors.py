@@ -218,3 +218,24 @@ def test_align_cli_with_config_and_set(files, tmp_path):
     assert len(lines) == 3
     bad = runner.invoke(xlt_cli, ["align", str(pairs), str(out), "--method", "tprojection"])
     assert bad.exit_code == 1 and "XLTE334" in bad.output
+
+
+def test_align_and_project_config_outputs_are_checked(files, tmp_path):
+    pairs, _ = files
+    for args in (["align", str(pairs), str(pairs)], ["align", str(pairs), str(tmp_path)]):
+        before = pairs.read_bytes()
+        result = runner.invoke(xlt_cli, args)
+        assert result.exit_code == 1 and "XLTE34" in result.output and "Traceback" not in result.output
+        assert pairs.read_bytes() == before
+    result = runner.invoke(xlt_cli, ["project-config", "statistical", "--output", str(tmp_path)])
+    assert result.exit_code == 1 and "XLTE342" in result.output
+
+
+def test_long_input_counts_are_printed(capsys):
+    """A non-zero long-input count of the projector (here the encoder's windows) reaches
+    the table; zero counts stay out of it."""
+    from spacy_xlt.cli.project import print_counts
+
+    print_counts({"pairs": 2, "seconds": 0.1, "windowed_sentences": 3, "truncated_inputs": 0})
+    out = capsys.readouterr().out
+    assert "windowed sentences" in out and "3" in out and "truncated inputs" not in out

@@ -586,7 +586,7 @@ factory = "ner"
 [corpora]
 
 [corpora.train]
-@readers = "xlt_test.ConllCorpus.v1"
+@readers = "spacy_xlt.ConllCorpus.v1"
 path = ${{paths.train}}
 
 [corpora.dev]
@@ -603,36 +603,22 @@ gpu_allocator = ${{system.gpu_allocator}}
 [initialize]
 """
 
-#: The readers as spacy_xlt's corpora register them, with the change they need
-#: (spacy_xlt.usererrors.message_reader) applied here under test names.
-READERS_CODE = """
-from spacy.util import registry
-from spacy_xlt.corpora import create_conll_corpus
-from spacy_xlt.usererrors import message_reader
-
-from spacy_xlt.pairs import create_pair_corpus
-
-registry.readers.register("xlt_test.ConllCorpus.v1", func=message_reader(create_conll_corpus))
-registry.readers.register("xlt_test.PairCorpus.v1", func=message_reader(create_pair_corpus))
-"""
-
-
 @pytest.mark.parametrize(
     "train,dev,dev_reader,expected",
     [
-        # met where the reader is created (the CoNLL reader reads its file there)
-        ("bad.conll", "good.conll", "xlt_test.ConllCorpus.v1", "[XLTE020] bad.conll:2: malformed line 'ran'"),
-        # met while the training loop iterates the dev corpus (the pair reader reads there)
-        ("good.conll", "bad.spacy", "xlt_test.PairCorpus.v1", "[XLTE344] bad.spacy is not a readable .spacy file"),
+        # met where the readers are created: each reads its file there
+        ("bad.conll", "good.conll", "spacy_xlt.ConllCorpus.v1", "[XLTE020] bad.conll:2: malformed line 'ran'"),
+        ("good.conll", "bad.spacy", "spacy_xlt.PairCorpus.v1", "[XLTE344] bad.spacy is not a readable .spacy file"),
+        ("good.conll", "bad.xml", "spacy_xlt.SemEvalCorpus.v1", "[XLTE023] bad.xml: could not parse XML"),
     ],
 )
 def test_spacy_train_shows_a_readers_coded_error_as_a_message(tmp_path, train, dev, dev_reader, expected):
     (tmp_path / "bad.conll").write_text("Tomi B-PER\nran\n\n", encoding="utf8")
     (tmp_path / "good.conll").write_text("Tomi B-PER\nran O\n\n", encoding="utf8")
     (tmp_path / "bad.spacy").write_bytes(b"not a DocBin")
-    (tmp_path / "readers.py").write_text(READERS_CODE, encoding="utf8")
+    (tmp_path / "bad.xml").write_text("<Reviews><Review>", encoding="utf8")
     (tmp_path / "config.cfg").write_text(TRAIN_CONFIG.format(dev_reader=dev_reader), encoding="utf8")
-    cmd = [sys.executable, "-m", "spacy", "train", "config.cfg", "--code", "readers.py",
+    cmd = [sys.executable, "-m", "spacy", "train", "config.cfg",
            "--paths.train", train, "--paths.dev", dev]  # fmt: skip
     result = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=ENV, timeout=300)
     text = result.stdout + result.stderr

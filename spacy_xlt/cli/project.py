@@ -153,29 +153,37 @@ def project_config_cli(
 ):
     """Print (or write) the [projector] config block of a method with every default filled
     in: a starting point for `spacy xlt project --config`."""
+    from ..io import write_text
     from ..projectors import filled_config
 
     try:
         text = filled_config(projector_config(method, None, parse_overrides(overrides)))
+        if output_path is not None:
+            write_text(output_path, text)
     except XLTError as err:
         msg.fail(str(err), exits=1)
     if output_path is None:
         print(text)
     else:
-        output_path.parent.mkdir(parents=True, exist_ok=True)
-        output_path.write_text(text, encoding="utf8")
         msg.good(f"Wrote the projector config to {output_path}")
 
 
 def print_counts(counts: dict) -> None:
+    """The projection counts, then every non-zero long-input count of the projector
+    (``spacy_xlt.pipes.util``: windows, split placeholders, what was cut)."""
+    from ..pipes.util import ALIGNER_LONG_STATS, TPROJECTION_LONG_STATS
+
     rows: List[tuple] = [
         ("pairs", counts["pairs"]),
         ("source spans", counts.get("source_spans", 0)),
         ("projected", counts.get("projected", 0)),
         ("unaligned", counts.get("unaligned", 0)),
         ("lost in overlaps", counts.get("conflict", 0)),
-        ("seconds", f"{counts['seconds']:.1f}"),
     ]
+    for key in dict.fromkeys(TPROJECTION_LONG_STATS + ALIGNER_LONG_STATS):
+        if counts.get(key):
+            rows.append((key.replace("_", " "), counts[key]))
+    rows.append(("seconds", f"{counts['seconds']:.1f}"))
     msg.table(rows, header=("", "count"), divider=True)
 
 
@@ -189,15 +197,18 @@ def align_cli(
 ):
     """Word-align parallel pairs and write the alignments in Pharaoh format (the aligner of
     the [projector] block that --method/--config and --set give)."""
+    from ..io import check_output
     from ..pairs import read_docs
     from ..projection.alignment import write_pharaoh
     from ..projectors import aligner_from_config, pairs_words
 
+    inputs = [pairs_path, config_path]
     try:
+        check_output(output_path, inputs)  # before the (long) alignment
         config = projector_config(method, config_path, parse_overrides(overrides))
         aligner = aligner_from_config(config)
         alignments = aligner.align(pairs_words(read_docs(pairs_path)))
+        write_pharaoh(output_path, alignments, inputs=inputs)
     except XLTError as err:
         msg.fail(str(err), exits=1)
-    write_pharaoh(output_path, alignments)
     msg.good(f"Wrote {len(alignments)} alignments to {output_path}")
