@@ -590,3 +590,26 @@ def test_simalign_projector_aligns_a_2000_token_pair_to_its_end(encoder, long_pa
     assert stats["truncated_sentences"] == 0 and stats["truncated_words"] == 0
     assert stats["projected"] + stats["unaligned"] + stats["conflict"] == len(spans)
     check_spans(doc_spans(doc), len(doc))
+
+
+def test_predict_prints_the_taggers_window_counts(tmp_path, tiny_mt5, long_pair):
+    """`spacy xlt predict` says what an over-long sentence cost (never silent)."""
+    from typer.testing import CliRunner
+
+    from spacy_xlt.cli import xlt_cli
+    from spacy_xlt.pairs import write_docs
+
+    nlp = spacy.blank("xx")
+    nlp.add_pipe(
+        "xlt_text2text_tagger",
+        config={"model": {"name": str(tiny_mt5), "max_length": 64}, "labels": ["PER"], "num_beams": 1},
+    )
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "tagger")
+    words = list(long_pair[1][:300])
+    write_docs([Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words[:5])], tmp_path / "gold.spacy")
+    result = CliRunner().invoke(
+        xlt_cli, ["predict", str(tmp_path / "tagger"), str(tmp_path / "gold.spacy"), str(tmp_path / "out.spacy")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "xlt_text2text_tagger: windowed 1 (this run)" in result.output

@@ -211,6 +211,23 @@ def _chunk_docs(state, record, vocab) -> List[Any]:
     return docs
 
 
+def long_input_counts(nlp) -> Dict[tuple, int]:
+    """``(component, count name): count`` for the long-input counts of every spacy_xlt component of
+    ``nlp`` (windows, chunks, what was cut: ``spacy_xlt.pipes.util``), so the command can say
+    what an over-long sentence cost; never silent."""
+    from ..pipes.util import ALIGNER_LONG_STATS, TAGGER_LONG_STATS, TPROJECTION_LONG_STATS
+
+    keys = dict.fromkeys(TAGGER_LONG_STATS + TPROJECTION_LONG_STATS + ALIGNER_LONG_STATS)
+    out: Dict[tuple, int] = {}
+    for name, pipe in nlp.pipeline:
+        stats = getattr(pipe, "stats", None)
+        if isinstance(stats, dict):
+            for key in keys:
+                if stats.get(key):
+                    out[(name, key)] = int(stats[key])
+    return out
+
+
 def check_inputs(jobs: Sequence[PredictJob]) -> None:
     """Every input exists: checked before the first pipeline is loaded."""
     for job in jobs:
@@ -307,6 +324,7 @@ def _run_jobs(
             if nlp is None or job.model != loaded:
                 nlp = load_pipeline(job.model, config)
                 loaded = job.model
+            before = long_input_counts(nlp)
             result = predict_file(
                 nlp,
                 job.input,
@@ -325,6 +343,11 @@ def _run_jobs(
                 f"{prefix}{result['n_docs']} docs, {result['n_spans']} predicted spans "
                 f"-> {job.output}"
             )
+            after = long_input_counts(nlp)
+            for (name, key), value in after.items():
+                if value - before.get((name, key), 0):
+                    n = value - before.get((name, key), 0)
+                    msg.info(f"{prefix}{name}: {key.replace('_', ' ')} {n} (this run)")
             if job.metrics is not None:
                 scores = evaluate_files(
                     job.input, job.output, spans_key=spans_key, modes=METRICS_MODES
