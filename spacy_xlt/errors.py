@@ -215,3 +215,6 @@ class Errors(metaclass=ErrorsWithCodes):
 
     # long inputs: windows and chunks (370-389)
     E370 = "Invalid window overlap {value!r}: expected a number in [0, 1) (the share of a window that consecutive windows have in common)."
+
+    # pair files: the user data of a .spacy file (430-439)
+    E430 = "{path}: the user data of doc {index} cannot be read ({why}). The file is damaged or was not written by spaCy or spacy_xlt; rewrite it."

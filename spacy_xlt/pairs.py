@@ -3,10 +3,21 @@
 The target Doc is the one a projector writes to, so it is the Doc that is stored; the source
 side travels as plain data in ``doc.user_data`` (so one DocBin with ``store_user_data=True``
 round-trips the pair) and is exposed as a Doc through the ``Doc._.xlt_source`` extension.
+
+Pair files are spaCy's own DocBin layout, unchanged: the per-Doc user data is msgpack bytes
+in the DocBin's ``"user_data"`` list, so ``DocBin().from_disk`` and ``spacy train`` read a
+pairs file, source side and projection records included, and every pairs file written
+before reads as it did. What differs is the speed: spaCy packs and unpacks each Doc's user
+data with ``srsly.msgpack_dumps``/``msgpack_loads``, which build a new msgpack packer or
+decoder per Doc (and with it scan the entry points of srsly's encoder and decoder registries);
+:func:`docs_to_bytes` and :func:`read_docs` build one packer and one decoder per file and
+stream every Doc's user data through it (the same options, hence the same bytes and the same
+values: lists read back as tuples, as spaCy reads them).
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -15,6 +26,7 @@ from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 from spacy.util import registry
 from spacy.vocab import Vocab
+from srsly import msgpack
 
 from .errors import Errors, XLTError
 from .labels import TokenSpan, check_spans
@@ -95,7 +107,8 @@ def source_lang(doc: Doc) -> Optional[str]:
 
 
 def get_source(doc: Doc, vocab: Optional[Vocab] = None, index: Optional[int] = None) -> Doc:
-    """The source side of a pair as a Doc, with its spans set as in the original."""
+    """The source side of a pair as a Doc, with its spans set as in the original (a new Doc
+    at each call: ``doc._.xlt_source`` builds it when asked for, never when a file is read)."""
     record = _record(doc, index)
     src = Doc(vocab or doc.vocab, words=record["words"], spaces=record["spaces"])
     return set_doc_spans(src, source_spans(doc, index), record.get("spans_key"))
@@ -109,6 +122,19 @@ if not Doc.has_extension(SOURCE_KEY):
     Doc.set_extension(SOURCE_KEY, getter=_source_getter)
 
 
+def docs_to_bytes(docs: Sequence[Doc]) -> bytes:
+    """The bytes of a ``.spacy`` file (DocBin) holding ``docs``: what
+    ``DocBin(docs=docs, store_user_data=True).to_bytes()`` gives, byte for byte, with every
+    Doc's user data packed by one msgpack packer instead of a new one per Doc. User data is
+    stored only where some Doc has it (a plain corpus is a plain DocBin)."""
+    db = DocBin(docs=docs)  # store_user_data=False: DocBin.add packs no user data itself
+    if any(doc.user_data for doc in docs):
+        packer = msgpack.Packer(use_bin_type=True)  # srsly's encoders, chained once
+        db.user_data = [packer.pack(doc.user_data) for doc in docs]
+        db.store_user_data = True
+    return db.to_bytes()
+
+
 def write_docs(
     docs: Iterable[Doc], path: Union[str, Path], inputs: Iterable[Optional[Union[str, Path]]] = ()
 ) -> int:
@@ -116,15 +142,13 @@ def write_docs(
     old file stays whole until the new one is complete; ``path`` must not be one of
     ``inputs``); returns the number written.
 
-    User data (a pair's source side) is stored only where some Doc has it: DocBin
-    serialises it with one msgpack call per Doc, which is slow for plain corpora.
+    The file is a DocBin spaCy reads as its own (:func:`docs_to_bytes`), user data included.
     """
     from .io import check_output, write_bytes
 
     check_output(path, inputs)  # before the Docs are serialised
     docs = list(docs)
-    db = DocBin(docs=docs, store_user_data=any(doc.user_data for doc in docs))
-    write_bytes(path, db.to_bytes(), inputs)
+    write_bytes(path, docs_to_bytes(docs), inputs)
     return len(docs)
 
 
@@ -135,13 +159,63 @@ def write_pairs(
     return write_docs(docs, path, inputs)
 
 
+def _user_data(
+    blobs: Sequence[Optional[bytes]], path: Union[str, Path]
+) -> Iterator[Optional[dict]]:
+    """The user data of a DocBin's Docs, in order (``None`` for a Doc without), decoded by one
+    msgpack decoder (srsly's decoders chained once) with the options of spaCy's
+    ``DocBin.get_docs``; bytes that do not decode to exactly one dict are a coded error naming
+    the file and the Doc."""
+    unpacker = msgpack.Unpacker(raw=False, use_list=False, max_buffer_size=0)
+    feed, unpack, tell = unpacker.feed, unpacker.unpack, unpacker.tell
+    fed = 0
+    for index, blob in enumerate(blobs):
+        if blob is None:
+            yield None
+            continue
+        try:
+            feed(blob)
+            data = unpack()
+        except Exception as err:  # msgpack's errors for damaged bytes, a blob that is no bytes
+            why = f"{type(err).__name__}: {err}"
+            raise XLTError(Errors.E430.format(path=path, index=index, why=why)) from None
+        fed += len(blob)
+        if tell() != fed:
+            why = f"{fed - tell()} bytes after its data"
+            raise XLTError(Errors.E430.format(path=path, index=index, why=why))
+        if type(data) is not dict:
+            why = f"a {type(data).__name__}, not a dict"
+            raise XLTError(Errors.E430.format(path=path, index=index, why=why))
+        yield data
+
+
+def _take_user_data(db: DocBin) -> List[Optional[bytes]]:
+    """The DocBin's per-Doc user-data bytes, taken out of it so that ``db.get_docs`` does not
+    decode them one ``srsly.msgpack_loads`` at a time (:func:`_user_data` does)."""
+    blobs = list(db.user_data)
+    db.user_data = []
+    return blobs
+
+
+def _get_docs(
+    db: DocBin, blobs: Sequence[Optional[bytes]], vocab: Vocab, path: Union[str, Path]
+) -> Iterator[Doc]:
+    user_data = itertools.chain(_user_data(blobs, path), itertools.repeat(None))
+    for doc, data in zip(db.get_docs(vocab), user_data):
+        if data:
+            doc.user_data.update(data)
+        yield doc
+
+
 def read_docs(path: Union[str, Path], vocab: Optional[Vocab] = None) -> Iterator[Doc]:
-    """Docs of a ``.spacy`` file (pairs keep their source side); a missing, empty, truncated
-    or foreign file is a coded error naming it (``spacy_xlt.io.read_docbin``)."""
+    """Docs of a ``.spacy`` file, each with its user data (pairs keep their source side and
+    projection records); any DocBin reads, pair files of every version included. A missing,
+    empty, truncated or foreign file is a coded error naming it (``spacy_xlt.io.read_docbin``),
+    and so is a Doc's damaged user data (XLTE430)."""
     from .io import read_docbin
 
     db = read_docbin(path)
-    yield from db.get_docs(vocab or Vocab())
+    yield from _get_docs(db, _take_user_data(db), vocab or Vocab(), path)
 
 
 def read_target_lines(path: Union[str, Path]) -> List[str]:
@@ -196,9 +270,10 @@ def create_pair_corpus(path: Path, limit: int = 0) -> Callable[[Language], Itera
     from .io import read_docbin
 
     db = read_docbin(path)
+    blobs = _take_user_data(db)
 
     def read(nlp: Language) -> Iterator[Example]:
-        for i, doc in enumerate(db.get_docs(nlp.vocab)):
+        for i, doc in enumerate(_get_docs(db, blobs, nlp.vocab, path)):
             if limit and i >= limit:
                 break
             predicted = Doc(

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 import spacy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from spacy_xlt.cli import xlt_cli
@@ -11,6 +13,7 @@ from spacy_xlt.cli.pair import pair_files, target_format
 from spacy_xlt.corpora import read_conll, read_corpus
 from spacy_xlt.errors import XLTError
 from spacy_xlt.pairs import (
+    SOURCE_KEY,
     build_pairs,
     doc_spans,
     get_source,
@@ -198,3 +201,257 @@ def test_pair_real_gold_pairs(data_dir, tmp_path):
     assert sum(len(source_spans(p)) for p in pairs) == 612
     assert sum(len(p.ents) for p in pairs) == 605
     assert source_words(pairs[0]) == read_conll(src)[0].words
+
+
+# pair files: spaCy's DocBin layout, user data packed and decoded once per file (issue 15)
+
+
+def tuples(value):
+    """``value`` as a DocBin reads user data back: lists as tuples (``use_list=False``)."""
+    if isinstance(value, dict):
+        return {k: tuples(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(tuples(v) for v in value)
+    return value
+
+
+def doc_state(doc):
+    """Everything a pair file keeps of a Doc, comparable across readers."""
+    return {
+        "words": [t.text for t in doc],
+        "spaces": [t.whitespace_ for t in doc],
+        "ents": [(e.start, e.end, e.label_) for e in doc.ents],
+        "spans": {k: [(s.start, s.end, s.label_) for s in g] for k, g in doc.spans.items()},
+        "cats": dict(doc.cats),
+    }
+
+
+def make_rich_pairs():
+    """Pairs with entities, overlapping span groups, a spans_key source, projection records
+    and other user data (a sentence id, an extension attribute, nested values, numpy)."""
+    import numpy
+    from spacy.tokens import Doc, Span
+
+    from spacy_xlt.corpora import SENTENCE_ID_KEY
+    from spacy_xlt.pairs import PROJECTION_KEY, make_pair
+
+    en, es = spacy.blank("en"), spacy.blank("es")
+    if not Doc.has_extension("xlt_test_note"):
+        Doc.set_extension("xlt_test_note", default=None)
+    a_src = Doc(en.vocab, words=["Maria", "flew", "to", "New", "York", "."], spaces=[1, 1, 1, 1, 0, 0])
+    a_src.ents = [Span(a_src, 0, 1, "PER"), Span(a_src, 3, 5, "LOC")]
+    a = Doc(es.vocab, words=["María", "voló", "a", "Nueva", "York", "."], spaces=[1, 1, 1, 1, 0, 1])
+    a.ents = [Span(a, 0, 1, "PER"), Span(a, 3, 5, "LOC")]
+    a.spans["sc"] = [Span(a, 0, 2, "X"), Span(a, 1, 5, "Y")]  # overlapping: a span group may
+    a.cats = {"travel": 1.0}
+    make_pair(a_src, a, source_lang="en")
+    a.user_data[PROJECTION_KEY] = {"method": "alignment", "unaligned": [], "conflicts": [[0, 1, "PER"]]}
+    a.user_data[SENTENCE_ID_KEY] = "r1:0"
+    a._.xlt_test_note = ["kept", 1, {"x": None}]
+    a.user_data["scores"] = numpy.arange(3, dtype="float32")
+    b_src = Doc(en.vocab, words=["the", "soup"], spaces=[1, 0])
+    b_src.spans["ote"] = [Span(b_src, 1, 2, "TARGET")]
+    b = Doc(es.vocab, words=["la", "sopa"], spaces=[1, 0])
+    make_pair(b_src, b, spans_key="ote")
+    b.user_data["nested"] = {"a": [1, [2, 3.5]], "b": b"\x00bytes", "c": True}
+    c = Doc(es.vocab, words=["sin", "fuente"])  # a plain Doc among pairs: no user data
+    return [a, b, c]
+
+
+def same_user_data(read, written):
+    """The read user data is the written one (lists as tuples, numpy arrays compared)."""
+    import numpy
+
+    assert set(read) == set(written)
+    for key, value in written.items():
+        if isinstance(value, numpy.ndarray):
+            assert isinstance(read[key], numpy.ndarray) and read[key].dtype == value.dtype
+            assert numpy.array_equal(read[key], value)
+        else:
+            assert read[key] == tuples(value), key
+
+
+def test_pair_file_exact_round_trip(tmp_path):
+    from spacy.tokens import DocBin
+
+    from spacy_xlt.pairs import PROJECTION_KEY, write_docs
+
+    docs = make_rich_pairs()
+    path = tmp_path / "pairs.spacy"
+    assert write_docs(docs, path) == 3
+    back = list(read_docs(path, spacy.blank("es").vocab))
+    assert [doc_state(d) for d in back] == [doc_state(d) for d in docs]
+    for read, written in zip(back, docs):
+        same_user_data(read.user_data, written.user_data)
+    # the source side, as a Doc, is the original source
+    assert doc_state(back[0]._.xlt_source)["ents"] == [(0, 1, "PER"), (3, 5, "LOC")]
+    assert doc_state(back[0]._.xlt_source)["spaces"] == [" ", " ", " ", " ", "", ""]
+    assert doc_state(back[1]._.xlt_source)["spans"] == {"ote": [(1, 2, "TARGET")]}
+    assert back[2]._.xlt_source is None and not back[2].user_data
+    assert source_lang(back[0]) == "en" and back[0]._.xlt_test_note == ("kept", 1, {"x": None})
+    assert back[0].user_data[PROJECTION_KEY]["conflicts"] == ((0, 1, "PER"),)
+    # the bytes are those spaCy writes itself; spaCy's reader gives the same Docs
+    assert path.read_bytes() == DocBin(docs=docs, store_user_data=True).to_bytes()
+    theirs = list(DocBin().from_disk(path).get_docs(spacy.blank("es").vocab))
+    assert [doc_state(d) for d in theirs] == [doc_state(d) for d in back]
+    for a, b in zip(theirs, back):
+        same_user_data(a.user_data, b.user_data)
+
+
+def test_plain_docs_write_a_plain_docbin(tmp_path):
+    from spacy.tokens import Doc, DocBin
+
+    from spacy_xlt.pairs import write_docs
+
+    vocab = spacy.blank("en").vocab
+    docs = [Doc(vocab, words=["a", "b"]), Doc(vocab, words=["c"])]
+    write_docs(docs, tmp_path / "plain.spacy")
+    assert (tmp_path / "plain.spacy").read_bytes() == DocBin(docs=docs).to_bytes()
+    assert [d.text for d in read_docs(tmp_path / "plain.spacy")] == ["a b ", "c "]
+
+
+def test_old_pair_files_still_read(tmp_path):
+    """Files written the old way (spaCy packing each Doc's user data), DocBins some of whose
+    Docs have no user data, and DocBins without user data at all."""
+    from spacy.tokens import DocBin
+
+    docs = make_rich_pairs()
+    old = tmp_path / "old.spacy"
+    DocBin(docs=docs, store_user_data=True).to_disk(old)  # as write_docs wrote pairs before
+    back = list(read_docs(old))
+    assert [doc_state(d) for d in back] == [doc_state(d) for d in docs]
+    for read, written in zip(back, docs):
+        same_user_data(read.user_data, written.user_data)
+    assert source_spans(back[0]) == source_spans(docs[0])
+    # user data for only some Docs (None entries), or a shorter list
+    db = DocBin(docs=docs, store_user_data=True)
+    db.user_data[1] = None
+    db.to_disk(tmp_path / "gaps.spacy")
+    gaps = list(read_docs(tmp_path / "gaps.spacy"))
+    assert not gaps[1].user_data and gaps[0].user_data[SOURCE_KEY] == tuples(docs[0].user_data[SOURCE_KEY])
+    DocBin(docs=docs, store_user_data=False).to_disk(tmp_path / "none.spacy")
+    assert [d.user_data for d in read_docs(tmp_path / "none.spacy")] == [{}, {}, {}]
+
+
+def test_spacy_reads_a_pair_file(tmp_path):
+    """spaCy's own DocBin and Corpus read a pairs file: target Docs with their user data, so
+    the source side too (``spacy train`` trains on the targets)."""
+    from spacy.tokens import DocBin
+    from spacy.training import Corpus
+
+    from spacy_xlt.pairs import write_pairs
+
+    docs = make_rich_pairs()
+    path = tmp_path / "pairs.spacy"
+    write_pairs(docs, path)
+    theirs = list(DocBin().from_disk(path).get_docs(spacy.blank("es").vocab))
+    assert [d.text for d in theirs] == [d.text for d in docs]
+    assert doc_state(theirs[0]._.xlt_source) == doc_state(docs[0]._.xlt_source)
+    nlp = spacy.blank("es")
+    examples = list(Corpus(path)(nlp))
+    assert [eg.reference.text for eg in examples] == [d.text for d in docs]
+    assert [(e.start, e.end, e.label_) for e in examples[0].reference.ents] == [(0, 1, "PER"), (3, 5, "LOC")]
+    assert source_words(examples[0].reference) == source_words(docs[0])
+
+
+@pytest.mark.parametrize(
+    "blob,why",
+    [
+        (b"\x81\xa1a\x01\x01", "1 bytes after its data"),
+        (b"\x92\x01\x02", "a tuple, not a dict"),
+        (b"\x82\xa1a", "OutOfData"),
+        (b"", "OutOfData"),
+    ],
+)
+def test_damaged_user_data_is_a_coded_error(tmp_path, blob, why):
+    from spacy.tokens import DocBin
+
+    db = DocBin(docs=make_rich_pairs(), store_user_data=True)
+    db.user_data[1] = blob
+    db.to_disk(tmp_path / "bad.spacy")
+    with pytest.raises(XLTError, match=f"XLTE430.*bad.spacy.*doc 1 .*{why}"):
+        list(read_docs(tmp_path / "bad.spacy"))
+
+
+def test_pair_corpus_reader_keeps_the_source(tmp_path):
+    from spacy_xlt.pairs import create_pair_corpus, write_pairs
+
+    docs = make_rich_pairs()
+    write_pairs(docs, tmp_path / "pairs.spacy")
+    reader = create_pair_corpus(tmp_path / "pairs.spacy")
+    nlp = spacy.blank("es")
+    for _ in range(2):  # spacy train reads a dev corpus again at every evaluation
+        examples = list(reader(nlp))
+        assert [source_words(eg.predicted) for eg in examples[:2]] == [source_words(d) for d in docs[:2]]
+        assert SOURCE_KEY not in examples[2].predicted.user_data
+
+
+words_st = st.lists(
+    st.text(st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=6),
+    min_size=1,
+    max_size=8,
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**64 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.binary(max_size=8),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def pair_docs(draw):
+    from spacy.tokens import Doc
+
+    from spacy_xlt.labels import TokenSpan
+    from spacy_xlt.pairs import PROJECTION_KEY, make_pair, set_doc_spans
+
+    def spans(n):
+        cuts = sorted(draw(st.sets(st.integers(0, n), max_size=4)))
+        pairs_ = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
+        return [TokenSpan(s, e, draw(st.sampled_from(["PER", "LOC", "ORG"]))) for s, e in pairs_]
+
+    en, es = spacy.blank("en").vocab, spacy.blank("es").vocab
+    docs = []
+    for _ in range(draw(st.integers(1, 4))):
+        sw, tw = draw(words_st), draw(words_st)
+        source = Doc(en, words=sw, spaces=draw(st.lists(st.booleans(), min_size=len(sw), max_size=len(sw))))
+        target = Doc(es, words=tw, spaces=draw(st.lists(st.booleans(), min_size=len(tw), max_size=len(tw))))
+        key = draw(st.sampled_from([None, "sc"]))
+        set_doc_spans(source, spans(len(sw)), key)
+        set_doc_spans(target, spans(len(tw)))
+        if draw(st.booleans()):
+            make_pair(source, target, spans_key=key)
+            target.user_data[PROJECTION_KEY] = {"method": "m", "unaligned": [list(s) for s in spans(len(sw))]}
+        target.user_data.update(draw(st.dictionaries(st.text(max_size=6), values, max_size=3)))
+        docs.append(target)
+    return docs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair_docs())
+def test_pair_file_round_trip_property(tmp_path, docs):
+    from spacy.tokens import DocBin
+
+    from spacy_xlt.pairs import write_docs
+
+    path = tmp_path / "p.spacy"
+    write_docs(docs, path)
+    back = list(read_docs(path, spacy.blank("es").vocab))
+    assert [doc_state(d) for d in back] == [doc_state(d) for d in docs]
+    assert [d.user_data for d in back] == [tuples(d.user_data) for d in docs]
+    for read, written in zip(back, docs):
+        if SOURCE_KEY in written.user_data:
+            assert doc_state(read._.xlt_source) == doc_state(written._.xlt_source)
+            assert source_spans(read) == source_spans(written)
+    theirs = DocBin().from_disk(path).get_docs(spacy.blank("es").vocab)
+    assert [d.user_data for d in theirs] == [d.user_data for d in back]
