@@ -185,6 +185,93 @@ def test_token_normalizer():
         TokenNormalizer(prefix_length=-1)
 
 
+@pytest.mark.parametrize(
+    "normalizer",
+    [
+        TokenNormalizer(),
+        TokenNormalizer(prefix_length=0),
+        TokenNormalizer(lowercase=False, strip_punct=False, nfkc=False, prefix_length=2),
+    ],
+)
+def test_cached_normalizer_gives_the_same_forms(normalizer):
+    rng = random.Random(3)
+    alphabet = list("aAbBçÇñ.,;!?¡«»\"'()-ﬁＡ ") + ["", "...", "New York", "porciones,"]
+    words = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(400)]
+    sentences = [rng.sample(words, rng.randint(0, 12)) for _ in range(300)]
+    cached = normalizer.cached()
+    for sentence in sentences + sentences:  # second pass: every word from the cache
+        assert cached(sentence) == normalizer.normalize(sentence)
+    # one form object per distinct word, shared by its occurrences
+    forms = cached(["Sushi.", "x", "Sushi."])
+    assert forms[0] is forms[2] and forms == normalizer.normalize(["Sushi.", "x", "Sushi."])
+    assert cached([]) == []
+
+
+@pytest.mark.parametrize("model", ["eflomal", "fast_align", "hmm"])
+def test_threads_give_the_same_alignments(corpus, model):
+    pairs, _ = corpus
+    kwargs = dict(iterations=FAST, seed=7) if model == "eflomal" else dict(seed=7)
+    results = [
+        StatisticalAligner(model, n_threads=n, **kwargs).align(pairs) for n in (1, 2, 3, None)
+    ]
+    assert all(r == results[0] for r in results[1:])
+
+
+def test_directions_train_at_the_same_time(corpus, monkeypatch):
+    """With two threads or more, one direction trains in a thread of its own; with one,
+    both train one after the other in the calling thread."""
+    import threading
+
+    pairs, _ = corpus
+    original = StatisticalAligner._run_chain
+    seen = []
+
+    def record(self, chain, n_pairs):
+        seen.append(threading.current_thread())
+        return original(self, chain, n_pairs)
+
+    monkeypatch.setattr(StatisticalAligner, "_run_chain", record)
+    two = StatisticalAligner(iterations=FAST, seed=7, n_threads=2).align(pairs[:60])
+    assert len(seen) == 2 and seen[0] is not seen[1]
+    assert threading.main_thread() in seen
+    seen.clear()
+    one = StatisticalAligner(iterations=FAST, seed=7, n_threads=1).align(pairs[:60])
+    assert seen == [threading.main_thread()] * 2
+    assert one == two
+
+
+def test_training_thread_errors_reach_the_caller(corpus, monkeypatch):
+    import threading
+
+    pairs, _ = corpus
+    original = StatisticalAligner._run_chain
+
+    def fail_in_thread(self, chain, n_pairs):
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("thot failed")
+        return original(self, chain, n_pairs)
+
+    monkeypatch.setattr(StatisticalAligner, "_run_chain", fail_in_thread)
+    with pytest.raises(RuntimeError, match="thot failed"):
+        StatisticalAligner(iterations=FAST, seed=7, n_threads=2).align(pairs[:40])
+
+
+def test_n_threads_setting(monkeypatch):
+    from spacy_xlt.projection.statistical import _available_cpus
+
+    for bad in (0, -1, True, 1.5, "2"):
+        with pytest.raises(XLTError, match="XLTE162"):
+            StatisticalAligner(n_threads=bad)
+    assert StatisticalAligner(n_threads=3).n_threads == 3
+    assert "n_threads" not in StatisticalAligner(n_threads=3).config()  # results never depend on it
+    make = registry.misc.get("spacy_xlt.StatisticalAligner.v1")
+    assert make(n_threads=1).n_threads == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _available_cpus() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")
+    assert _available_cpus() >= 1
+
+
 def test_empty_sentences(corpus):
     pairs, gold = corpus
     mixed = [([], ["a"]), (["a"], []), ([], [])] + list(pairs[:200])
@@ -275,6 +362,12 @@ def test_bad_settings_and_input():
         StatisticalAligner().align([(["a", 1], ["c"])])
     with pytest.raises(XLTError, match="XLTE164"):
         StatisticalAligner().align([(["a"],)])
+    with pytest.raises(XLTError, match="XLTE164.*not a .source words, target words. pair"):
+        StatisticalAligner().align([(["a"], 3)])
+    with pytest.raises(XLTError, match="XLTE164.*target word 1 is not a string: None"):
+        StatisticalAligner().align([(["a"], ["b", None])])
+    with pytest.raises(XLTError, match="XLTE164.*the target side is a string"):
+        StatisticalAligner().align([(["a"], "b")])
     with pytest.raises(XLTError, match="XLTE167"):
         StatisticalAligner().to_disk("/nonexistent/never")
 
