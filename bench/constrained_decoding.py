@@ -3,17 +3,30 @@
     python bench/constrained_decoding.py                   # tiny + medium mT5-like, beams 4
     python bench/constrained_decoding.py --sizes tiny --kinds mt5,causal_lm --beams 1,4
     python bench/constrained_decoding.py --mt5-vocab       # medium with mT5's 250,112 rows
+    python bench/constrained_decoding.py --sizes tiny --words 10,40,120   # cost per step vs length
 
 Models are random (spacy_xlt.testing, offline, built once into its cache): ``tiny`` (d_model
 32, 2+2 layers, what the tests use) and ``medium`` (d_model 512, 6+6 layers, 8 heads, FFN 2048).
 The tag tokens are added to the vocabulary. Inputs are generated sentences in seven
-languages (``generate_corpus``), tagged in batches of ``--batch-size``.
+languages (``generate_corpus``), tagged in batches of ``--batch-size``; ``--words N,...`` makes
+them sentences of exactly N words each (the corpus' words run together), one row per N
+(``corpus``: the sentences as generated).
 
 Each batch is first decoded constrained (the ``ConstrainedLogitsProcessor``); the unconstrained
 run then gets ``min_new_tokens = max_new_tokens =`` the number of steps the constrained run took
 (beam search may run past the length of its best output), so both run exactly the same
 decoder steps and the ratio is the cost of the constraint alone.
-Times are wall clock, the best of ``--rounds`` rounds, the two modes alternating; the CPU
+Every row times each processor method of ``--methods`` (``incremental``: state kept per row,
+flat cost per step; ``prefix``: the reference, every row's prefix copied each step) side by
+side in the same run; both must take the same steps (they mask the same ids). ``proc_ms`` is
+the processor's own time per decoding step (all rows of a batch): each call's least time over
+the rounds (the calls are the same every round), summed, over the steps; so a call that
+another process or a collection of the garbage collector held up in one round does not
+count. ``raw_ms``: the same from the round whose calls took least in all (noise included). ``ratio`` is the
+end-to-end constrained / unconstrained wall time; after the rows, ``flat`` gives each
+method's proc_ms at the longest ``--words`` over that at the shortest.
+Times are wall clock: each batch's least time over ``--rounds`` rounds, summed over the
+batches, the modes alternating batch by batch (in an order rotated every round); the CPU
 time of the process is reported too (a shared machine distorts it less).
 """
 
@@ -33,13 +46,21 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 LABELS = ["PER", "LOC", "ORG"]
 
 
-def _batches(n: int, batch_size: int) -> List[List[List[str]]]:
+def _batches(n: int, batch_size: int, n_words: int = 0) -> List[List[List[str]]]:
+    """``n`` sentences in batches; of exactly ``n_words`` words each unless that is 0."""
     from spacy_xlt.testing import generate_corpus
 
     lines = [
-        line for line in generate_corpus(3 * n, seed=11) if "<" not in line and "[None]" not in line
+        line
+        for line in generate_corpus(3 * n * max(1, n_words // 4), seed=11)
+        if "<" not in line and "[None]" not in line
     ]
-    words = [line.split() for line in lines[:n]]
+    if n_words:
+        stream = [w for line in lines for w in line.split()]
+        words = [stream[i * n_words : (i + 1) * n_words] for i in range(n)]
+        assert all(len(w) == n_words for w in words), "corpus too small"
+    else:
+        words = [line.split() for line in lines[:n]]
     words.sort(key=len)  # as the tagger batches: by length
     return [words[i : i + batch_size] for i in range(0, len(words), batch_size)]
 
@@ -57,19 +78,40 @@ def _load(kind: str, size: str, vocab: Any, device: str):
     return TagCodec(model, LABELS)
 
 
-def _run(codec, batches, num_beams: int, constrained: bool, steps: List[int]):
+def _timed_processor(method: str, automata, num_beams: int, fallback_ids):
     from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
 
+    class Timed(ConstrainedLogitsProcessor):
+        """The processor, recording the time of each of its calls."""
+
+        def __call__(self, input_ids, scores):
+            t = time.perf_counter()
+            out = super().__call__(input_ids, scores)
+            self.seconds.append(time.perf_counter() - t)
+            return out
+
+    processor = Timed(automata, num_beams, fallback_ids, method=method)
+    processor.seconds = []
+    return processor
+
+
+def _run(codec, batches, num_beams: int, method: str, steps: List[int], seconds=None):
+    """Decode every batch; ``method`` None: unconstrained, for ``steps[b]`` steps each.
+
+    Returns the steps of each batch; appends the time of each processor call to
+    ``seconds``."""
     model = codec.model
     out_steps = []
     for b, words in enumerate(batches):
         inputs = [codec.input_ids(w) for w in words]
-        if constrained:
+        if method is not None:
             automata = [codec.automaton(w) for w in words]
             made = []
 
             def processor_for(rows, automata=automata, made=made):
-                made.append(ConstrainedLogitsProcessor([automata[r] for r in rows], num_beams, codec.end_ids))
+                made.append(
+                    _timed_processor(method, [automata[r] for r in rows], num_beams, codec.end_ids)
+                )
                 return made[-1]
 
             outs = model.generate_ids(
@@ -81,6 +123,10 @@ def _run(codec, batches, num_beams: int, constrained: bool, steps: List[int]):
             for a, seqs in zip(automata, outs):
                 a.parse(seqs[0])  # every output is a complete tagging (raises otherwise)
             out_steps.append(sum(proc.steps for proc in made))
+            if seconds is not None:
+                for proc in made:
+                    seconds.extend(proc.seconds)
+                    assert proc.resyncs == 0, "generate() rows that extend no previous row"
         else:
             _generate_fixed(model, inputs, steps[b], num_beams)
             out_steps.append(steps[b])
@@ -114,10 +160,20 @@ def _timed(fn, *args):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("--sizes", default="tiny,medium")
     parser.add_argument("--kinds", default="mt5")
     parser.add_argument("--beams", default="4")
+    parser.add_argument(
+        "--words", default="corpus", help="words per sentence, one row each (corpus: as generated)"
+    )
+    parser.add_argument(
+        "--methods", default="incremental,prefix", help="processor methods, timed side by side"
+    )
     parser.add_argument("--sentences", type=int, default=32)
     parser.add_argument("--medium-sentences", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -132,52 +188,109 @@ def main(argv=None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    methods = args.methods.split(",")
+    lengths = [0 if w == "corpus" else int(w) for w in args.words.split(",")]
     rows: List[Dict[str, Any]] = []
     print(
         f"# python {platform.python_version()}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, device {args.device}"
     )
-    print("kind      size    vocab   beams  sents steps  unconstr_s  constr_s  ratio  cpu_ratio")
+    print(
+        "kind      size    vocab   beams  words  sents steps  method       proc_ms  raw_ms   "
+        "unconstr_s  constr_s  ratio  cpu_ratio"
+    )
     for kind in args.kinds.split(","):
         for size in args.sizes.split(","):
             vocab = 250112 if (args.mt5_vocab and size == "medium" and kind == "mt5") else None
             codec = _load(kind, size, vocab, args.device)
             n = args.sentences if size == "tiny" else args.medium_sentences
-            batches = _batches(n, args.batch_size)
             for beams in (int(b) for b in args.beams.split(",")):
-                steps = _run(codec, batches, beams, True, [])  # warm-up, and the step counts
-                _run(codec, batches, beams, False, steps)
-                best = {True: (1e9, 1e9), False: (1e9, 1e9)}
-                for _ in range(args.rounds):
-                    for constrained in (False, True):
-                        wall, cpu, _ = _timed(_run, codec, batches, beams, constrained, steps)
-                        best[constrained] = (
-                            min(best[constrained][0], wall),
-                            min(best[constrained][1], cpu),
-                        )
-                row = {
-                    "kind": kind,
-                    "size": size,
-                    "vocab": int(codec.model.model.get_output_embeddings().weight.shape[0]),
-                    "num_beams": beams,
-                    "sentences": n,
-                    "steps": sum(steps),
-                    "unconstrained_s": round(best[False][0], 3),
-                    "constrained_s": round(best[True][0], 3),
-                    "ratio": round(best[True][0] / best[False][0], 3),
-                    "cpu_ratio": round(best[True][1] / best[False][1], 3),
-                }
-                rows.append(row)
-                print(
-                    f"{kind:9} {size:7} {row['vocab']:<7} {beams:<6} {n:<5} {row['steps']:<6} "
-                    f"{row['unconstrained_s']:<11} {row['constrained_s']:<9} "
-                    f"{row['ratio']:<6} {row['cpu_ratio']}",
-                    flush=True,
-                )
+                for n_words in lengths:
+                    rows.extend(_measure(args, codec, kind, size, n, n_words, beams, methods))
+    _print_flatness(rows, methods)
     if args.json:
         with open(args.json, "w", encoding="utf8") as f:
             json.dump(rows, f, indent=2)
     return 0
+
+
+def _measure(args, codec, kind, size, n, n_words, beams, methods) -> List[Dict[str, Any]]:
+    batches = _batches(n, args.batch_size, n_words)
+    steps = _run(codec, batches, beams, methods[0], [])  # warm-up, and the step counts
+    for method in methods[1:]:
+        other = _run(codec, batches, beams, method, [])
+        assert other == steps, f"{method} took other steps than {methods[0]}: {other} {steps}"
+    _run(codec, batches, beams, None, steps)
+    modes: List[Any] = [None] + methods
+    inf = float("inf")
+    # per mode and batch, the least wall and CPU time of any round; per mode and processor
+    # call (the same calls every round), the least time of any round
+    wall = {m: [inf] * len(batches) for m in modes}
+    cpu = {m: [inf] * len(batches) for m in modes}
+    calls: Dict[str, List[List[float]]] = {m: [[] for _ in batches] for m in methods}
+    raw = {m: inf for m in methods}
+    for r in range(args.rounds):
+        total = {m: 0.0 for m in methods}
+        for b, batch in enumerate(batches):
+            for method in modes[r % len(modes) :] + modes[: r % len(modes)]:  # rotated
+                seconds: List[float] = []
+                w, c, _ = _timed(_run, codec, [batch], beams, method, [steps[b]], seconds)
+                wall[method][b] = min(wall[method][b], w)
+                cpu[method][b] = min(cpu[method][b], c)
+                if method is not None:
+                    assert len(seconds) == steps[b]
+                    least = calls[method][b] or seconds
+                    calls[method][b] = list(map(min, zip(least, seconds)))
+                    total[method] += sum(seconds)
+        for method in methods:
+            raw[method] = min(raw[method], total[method])
+    best = {m: (sum(wall[m]), sum(cpu[m])) for m in modes}
+    out = []
+    for method in methods:
+        row = {
+            "kind": kind,
+            "size": size,
+            "vocab": int(codec.model.model.get_output_embeddings().weight.shape[0]),
+            "num_beams": beams,
+            "words": n_words or "corpus",
+            "sentences": n,
+            "steps": sum(steps),
+            "method": method,
+            "proc_ms_per_step": round(1000 * sum(map(sum, calls[method])) / sum(steps), 4),
+            "proc_raw_ms_per_step": round(1000 * raw[method] / sum(steps), 4),
+            "unconstrained_s": round(best[None][0], 3),
+            "constrained_s": round(best[method][0], 3),
+            "ratio": round(best[method][0] / best[None][0], 3),
+            "cpu_ratio": round(best[method][1] / best[None][1], 3),
+        }
+        out.append(row)
+        print(
+            f"{kind:9} {size:7} {row['vocab']:<7} {beams:<6} {str(row['words']):<6} {n:<5} "
+            f"{row['steps']:<6} {method:12} {row['proc_ms_per_step']:<8} "
+            f"{row['proc_raw_ms_per_step']:<8} "
+            f"{row['unconstrained_s']:<11} {row['constrained_s']:<9} "
+            f"{row['ratio']:<6} {row['cpu_ratio']}",
+            flush=True,
+        )
+    return out
+
+
+def _print_flatness(rows: List[Dict[str, Any]], methods: List[str]) -> None:
+    """Per method: proc_ms at the longest sentences over that at the shortest."""
+    groups: Dict[Any, List[Dict[str, Any]]] = {}
+    for row in rows:
+        if row["words"] != "corpus":
+            key = (row["kind"], row["size"], row["num_beams"], row["method"])
+            groups.setdefault(key, []).append(row)
+    for (kind, size, beams, method), group in groups.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda r: r["words"])
+        short, long = group[0], group[-1]
+        print(
+            f"# flat {kind} {size} beams {beams} {method}: proc_ms {long['words']} words / "
+            f"{short['words']} words = {long['proc_ms_per_step'] / short['proc_ms_per_step']:.2f}"
+        )
 
 
 if __name__ == "__main__":

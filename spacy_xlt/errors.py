@@ -213,6 +213,9 @@ class Errors(metaclass=ErrorsWithCodes):
     E250 = "Example {index} has the label {label!r}, which the tagger does not know (labels: {labels}). Add it to `labels` and re-initialize."
     E251 = "Unknown model kind {kind!r} for {name!r}: expected one of {options} (auto = from the model config)."
 
+    # constrained decoding: the logits processor (420-429)
+    E420 = "Unknown method {method!r} of the constrained logits processor: expected one of {options}."
+
     # long inputs: windows and chunks (370-389)
     E370 = "Invalid window overlap {value!r}: expected a number in [0, 1) (the share of a window that consecutive windows have in common)."
 

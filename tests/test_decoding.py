@@ -395,3 +395,192 @@ def test_long_input_truncated_encoder_still_tags_every_word(tiny_mt5):
     (result,) = tag_batch(codec, [words], constrained=True, num_beams=2)
     assert not result.truncated
     check_spans(result.spans, len(words))
+
+
+# --- the incremental processor against the reference --------------------------------------
+
+
+class CheckedProcessor:
+    """The default (incremental) processor, checked at every call: its output must equal the
+    reference's (``method="prefix"``, the implementation the incremental one replaced) and a
+    reading of every row's whole prefix from scratch."""
+
+    def __init__(self, automata, num_beams, fallback_ids):
+        from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+        self.automata = list(automata)
+        self.num_beams = num_beams
+        self.fallback_ids = list(fallback_ids)
+        self.new = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids)
+        self.ref = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids, method="prefix")
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        out = self.new(input_ids, scores)
+        ref = self.ref(input_ids, scores)
+        assert torch.equal(out, ref), f"step {self.new.steps}: the masks differ"
+        expected = torch.full_like(scores, float("-inf"))
+        for r, ids in enumerate(input_ids[:, self.ref.start :].tolist()):
+            aut = self.automata[r // self.num_beams]
+            allowed = aut.allowed(aut.run(ids)) or self.fallback_ids
+            expected[r, allowed] = scores[r, allowed]
+        assert torch.equal(out, expected), f"step {self.new.steps}: not the prefixes' masks"
+        return out
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(["mt5", "causal_lm"]),
+    added=st.booleans(),
+    labels=st.lists(st.sampled_from(LABELS), unique=True, max_size=3),
+    sentences=st.lists(sentence_st, min_size=1, max_size=4),
+    num_beams=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([0.0, 3.0, 30.0]),
+    budget=st.one_of(st.none(), st.integers(1, 40)),
+)
+def test_incremental_processor_masks_as_the_reference(
+    codecs, kind, added, labels, sentences, num_beams, seed, scale, budget
+):
+    """Inside generate() (beam search reorders rows; greedy for one beam; several inputs;
+    rows that end early or run out of new ids; left-padded prompts of decoder-only models),
+    the incremental processor masks exactly the ids of the reference at every step, with
+    the same counters, and never needs to recompute states from the prefixes."""
+    codec = _codec(codecs, kind, added, labels)
+    automata = [codec.automaton(words) for words in sentences]
+    checked = []
+
+    def processor_for(rows):
+        processors = [NoiseProcessor(seed, scale)] if scale else []
+        checked.append(CheckedProcessor([automata[r] for r in rows], num_beams, codec.end_ids))
+        return processors + [checked[-1]]
+
+    full = codec.max_new_tokens(sentences)
+    codec.model.generate_ids(
+        [codec.input_ids(w) for w in sentences],
+        max_new_tokens=full if budget is None else min(budget, full),
+        num_beams=num_beams,
+        processor_for=processor_for,
+    )
+    assert checked
+    for proc in checked:
+        assert proc.new.steps == proc.ref.steps > 0
+        assert proc.new.dead_rows == proc.ref.dead_rows
+        assert proc.new.resyncs == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n_inputs=st.integers(1, 3),
+    num_beams=st.integers(1, 5),
+    prompt=st.integers(1, 3),
+    n_steps=st.integers(1, 25),
+    data=st.data(),
+)
+def test_incremental_processor_follows_any_reordering(n_inputs, num_beams, prompt, n_steps, data):
+    """Rows reordered, duplicated and dropped at random between calls (each new row extends
+    a random row of its input), ids allowed or not (dead rows), prompts that differ between
+    rows: the incremental processor masks as the reference. Calls that do not extend the
+    previous one by one id (ids rolled back, or several appended) make it recompute the
+    states from the prefixes, and it masks as the reference after that too."""
+    import torch
+
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    automata = [_toy() for _ in range(n_inputs)]
+    vocab = 30
+    new = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=[1])
+    ref = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=[1], method="prefix")
+    ids_st = st.integers(0, vocab - 1)
+    rows = [data.draw(st.lists(ids_st, min_size=prompt, max_size=prompt)) for _ in automata]
+    rows = [list(rows[r // num_beams]) for r in range(n_inputs * num_beams)]
+    if data.draw(st.booleans()):  # prompts may even differ within an input: they are ignored
+        rows = [data.draw(st.lists(ids_st, min_size=prompt, max_size=prompt)) for _ in rows]
+    jumps = 0
+    for _ in range(n_steps):
+        scores = torch.randn((len(rows), vocab))
+        out = new(torch.tensor(rows), scores)
+        assert torch.equal(out, ref(torch.tensor(rows), scores))
+        if len(rows[0]) > prompt + 1 and data.draw(st.integers(0, 9)) == 0:
+            cut = data.draw(st.integers(prompt, len(rows[0]) - 1))  # roll back
+            rows = [row[:cut] for row in rows]
+            jumps += 1
+            continue
+        extra = 1 if data.draw(st.integers(0, 9)) else data.draw(st.integers(2, 3))
+        jumps += extra > 1
+        new_rows = []
+        for r in range(len(rows)):
+            group = r // num_beams * num_beams
+            parent = group + data.draw(st.integers(0, num_beams - 1))
+            allowed = torch.isfinite(out[parent]).nonzero().flatten().tolist()
+            row = list(rows[parent])
+            for _ in range(extra):
+                use_allowed = data.draw(st.integers(0, 4)) > 0
+                row.append(data.draw(st.sampled_from(allowed) if use_allowed else ids_st))
+            new_rows.append(row)
+        rows = new_rows
+    assert new.steps == ref.steps == n_steps and new.dead_rows == ref.dead_rows
+    assert new.resyncs <= jumps
+
+
+def test_incremental_processor_recomputes_after_a_jump(codecs):
+    """A call that is not one id longer than the one before is read from the prefixes."""
+    import torch
+
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    codec = _codec(codecs, "mt5", True, ["PER"])
+    aut = codec.automaton(["Obama", "visited", "Lagos"])
+    vocab = len(codec.model.tokenizer) + 5
+    a = aut.target([TokenSpan(0, 1, "PER")])
+    proc = ConstrainedLogitsProcessor([aut], num_beams=1)
+    proc(torch.tensor([[0]]), torch.zeros((1, vocab)))
+    proc(torch.tensor([[0, a[0]]]), torch.zeros((1, vocab)))
+    assert proc.resyncs == 0
+    out = proc(torch.tensor([[0] + a[:4]]), torch.zeros((1, vocab)))
+    assert proc.resyncs == 1
+    assert set(torch.nonzero(torch.isfinite(out[0])).flatten().tolist()) == set(
+        aut.allowed(aut.run(a[:4]))
+    )
+    out = proc(torch.tensor([[0] + a[:5]]), torch.zeros((1, vocab)))
+    assert proc.resyncs == 1  # incremental again
+    assert set(torch.nonzero(torch.isfinite(out[0])).flatten().tolist()) == set(
+        aut.allowed(aut.run(a[:5]))
+    )
+
+
+def test_processor_unknown_method():
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    with pytest.raises(XLTError, match="XLTE420"):
+        ConstrainedLogitsProcessor([_toy()], method="hash")
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(["mt5", "causal_lm"]),
+    added=st.booleans(),
+    labels=st.lists(st.sampled_from(LABELS), unique=True, max_size=4),
+    sentences=st.lists(st.lists(word_st, min_size=1, max_size=12), min_size=1, max_size=4),
+    num_beams=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([0.0, 1.0, 3.0, 30.0]),
+    budget=st.one_of(st.none(), st.integers(1, 80)),
+)
+def test_incremental_processor_masks_as_the_reference_many(
+    codecs, kind, added, labels, sentences, num_beams, seed, scale, budget
+):
+    """The property above over many more, longer and larger inputs (slow)."""
+    test_incremental_processor_masks_as_the_reference.hypothesis.inner_test(
+        codecs, kind, added, labels, sentences, num_beams, seed, scale, budget
+    )

@@ -11,12 +11,20 @@ Items may share leading ids (a word and a tag both starting with SentencePiece's
 two tags starting with ``<``), so the automaton is run as an NFA whose state is the set of
 positions the ids so far are consistent with; sets are interned to small integers and their
 allowed ids and transitions cached, so each decoding step is a dictionary lookup.
+
+Positions are numbered as they are reached, each with the id it expects and the positions
+after it; a state is the sorted tuple of its positions' numbers. Boundaries and positions
+are plain tuples of ints, strings, booleans and None, and so are the states and their
+allowed ids: Python's garbage collector stops tracking such tuples, so the thousands of
+states an automaton builds while decoding a long sentence add no tracked objects (tracked
+objects that pile up make the collector's full passes over the whole process, which cost
+far more than the decoding steps around them, more frequent).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
 from ..labels import TokenSpan
@@ -27,12 +35,11 @@ DEAD = -1
 _WORD, _OPEN, _CLOSE, _EOS, _FINAL = "w", "o", "c", "e", "f"
 
 
-class Boundary(NamedTuple):
-    """Between items: ``i`` words copied, ``label`` open (or None), whether it holds a word."""
-
-    i: int
-    label: Optional[str]
-    has_word: bool
+#: Between items: (``i`` words copied, the ``label`` open (or None), whether the open span
+#: holds a word yet). A plain tuple (see the module docstring).
+Boundary = Tuple[int, Optional[str], bool]
+_I, _LABEL, _HAS_WORD = 0, 1, 2
+_ORIGIN: Boundary = (0, None, False)
 
 
 # A position: (boundary before the item, item kind, item label (opens), ids consumed).
@@ -79,45 +86,57 @@ class TaggingAutomaton:
         if not self.end_ids:
             raise XLTError(Errors.E240.format(record=record, what="the end"))
         self.n = len(self.word_ids)
-        self._sets: List[FrozenSet[Position]] = []
-        self._index: Dict[FrozenSet[Position], int] = {}
-        self._allowed: Dict[int, List[int]] = {}
+        # positions numbered as they are reached (the items that may follow a boundary, each
+        # as consecutive numbers, one per id): each one's id (-1: the final position, 0) and
+        # the positions after it, a sorted tuple (those after an item's last id: when first
+        # needed)
+        self._expect: List[int] = [-1]
+        self._succ: List[Optional[Tuple[int, ...]]] = [None]
+        self._last_of: Dict[int, Tuple[Boundary, str, Optional[str]]] = {}
+        self._entries: Dict[Boundary, Tuple[int, ...]] = {}
+        self._final = 0
+        # a state: the sorted numbers of its positions
+        self._sets: List[Tuple[int, ...]] = []
+        self._index: Dict[Tuple[int, ...], int] = {}
+        self._allowed: Dict[int, Tuple[int, ...]] = {}
         self._next: Dict[Tuple[int, int], int] = {}
-        self.start = self._intern(self._expand(Boundary(0, None, False)))
+        self.start = self._intern(self._entry(_ORIGIN))
 
     # --- structure ---------------------------------------------------------------------
 
     def _items(self, b: Boundary) -> List[Tuple[str, Optional[str]]]:
         """The items that may follow boundary ``b``."""
         items: List[Tuple[str, Optional[str]]] = []
-        if b.i < self.n:
+        i, open_label, has_word = b
+        if i < self.n:
             items.append((_WORD, None))
-        if b.label is None:
-            if b.i < self.n:
+        if open_label is None:
+            if i < self.n:
                 items.extend((_OPEN, lab) for lab in self.labels)
             else:
                 items.append((_EOS, None))
-        elif b.has_word:
+        elif has_word:
             items.append((_CLOSE, None))
         return items
 
     def _ids(self, b: Optional[Boundary], kind: str, label: Optional[str]) -> Tuple[int, ...]:
         if kind == _WORD:
-            return self.word_ids[b.i]
+            return self.word_ids[b[_I]]
         if kind == _OPEN:
             return self.open_ids[label]
         if kind == _CLOSE:
-            return self.close_ids[b.label]
+            return self.close_ids[b[_LABEL]]
         return self.end_ids[:1]
 
     @staticmethod
     def _after(b: Boundary, kind: str, label: Optional[str]) -> Optional[Boundary]:
+        i, open_label, _ = b
         if kind == _WORD:
-            return Boundary(b.i + 1, b.label, b.label is not None)
+            return (i + 1, open_label, open_label is not None)
         if kind == _OPEN:
-            return Boundary(b.i, label, False)
+            return (i, label, False)
         if kind == _CLOSE:
-            return Boundary(b.i, None, False)
+            return (i, None, False)
         return None  # the end
 
     def _expand(self, b: Optional[Boundary]) -> FrozenSet[Position]:
@@ -125,31 +144,64 @@ class TaggingAutomaton:
             return frozenset([_FINAL_POS])
         return frozenset((b, kind, label, 0) for kind, label in self._items(b))
 
-    def _intern(self, positions: FrozenSet[Position]) -> int:
+    def _entry(self, b: Optional[Boundary]) -> Tuple[int, ...]:
+        """The first positions of the items that may follow boundary ``b`` (numbered then)."""
+        if b is None:
+            return (self._final,)
+        out = self._entries.get(b)
+        if out is None:
+            firsts = []
+            for kind, label in self._items(b):
+                ids = self._ids(b, kind, label)
+                first = len(self._expect)
+                self._expect.extend(ids)
+                self._succ.extend([(p,) for p in range(first + 1, first + len(ids))])
+                self._succ.append(None)
+                self._last_of[first + len(ids) - 1] = (b, kind, label)
+                firsts.append(first)
+            out = self._entries[b] = tuple(firsts)
+        return out
+
+    def _successors(self, p: int) -> Tuple[int, ...]:
+        """The positions after the last id of an item."""
+        b, kind, label = self._last_of[p]
+        out = self._succ[p] = self._entry(self._after(b, kind, label))
+        return out
+
+    def _intern(self, positions) -> int:
         if not positions:
             return DEAD
-        idx = self._index.get(positions)
+        return self._intern_sorted(tuple(sorted(positions)))
+
+    def _intern_sorted(self, key: Tuple[int, ...]) -> int:
+        """The state of a sorted tuple of distinct positions."""
+        idx = self._index.get(key)
         if idx is None:
             idx = len(self._sets)
-            self._sets.append(positions)
-            self._index[positions] = idx
+            self._sets.append(key)
+            self._index[key] = idx
         return idx
 
     # --- running -----------------------------------------------------------------------
 
     def allowed(self, state: int) -> List[int]:
         """The ids that may come next (the end ids in the final state; none when DEAD)."""
+        return list(self.allowed_ids(state))
+
+    def allowed_ids(self, state: int) -> Tuple[int, ...]:
+        """``allowed(state)`` as the tuple the automaton keeps (no copy)."""
         if state == DEAD:
-            return []
+            return ()
         out = self._allowed.get(state)
         if out is None:
-            ids = []
-            for b, kind, label, k in self._sets[state]:
-                if kind == _FINAL:
+            ids: List[int] = []
+            for p in self._sets[state]:
+                e = self._expect[p]
+                if e < 0:
                     ids.extend(self.end_ids)
                 else:
-                    ids.append(self._ids(b, kind, label)[k])
-            out = self._allowed[state] = list(dict.fromkeys(ids))
+                    ids.append(e)
+            out = self._allowed[state] = tuple(dict.fromkeys(ids))
         return out
 
     def step(self, state: int, token: int) -> int:
@@ -159,24 +211,28 @@ class TaggingAutomaton:
         key = (state, token)
         nxt = self._next.get(key)
         if nxt is None:
-            nxt = self._intern(frozenset(self._advance(self._sets[state], token)))
+            expect, succ = self._expect, self._succ
+            current = self._sets[state]
+            if len(current) == 1:  # most states: the successors are the next state's key
+                p = current[0]
+                e = expect[p]
+                if e == token:
+                    after = succ[p]
+                    nxt = self._intern_sorted(self._successors(p) if after is None else after)
+                else:
+                    nxt = state if e < 0 and token in self.end_ids else DEAD
+            else:
+                positions = set()
+                for p in current:
+                    e = expect[p]
+                    if e == token:
+                        after = succ[p]
+                        positions.update(self._successors(p) if after is None else after)
+                    elif e < 0 and token in self.end_ids:  # the final position stays
+                        positions.add(p)
+                nxt = self._intern(positions)
             self._next[key] = nxt
         return nxt
-
-    def _advance(self, positions, token: int):
-        for pos in positions:
-            b, kind, label, k = pos
-            if kind == _FINAL:
-                if token in self.end_ids:
-                    yield _FINAL_POS
-                continue
-            ids = self._ids(b, kind, label)
-            if ids[k] != token:
-                continue
-            if k + 1 < len(ids):
-                yield (b, kind, label, k + 1)
-            else:
-                yield from self._expand(self._after(b, kind, label))
 
     def run(self, ids: Sequence[int]) -> int:
         state = self.start
@@ -186,7 +242,7 @@ class TaggingAutomaton:
 
     def is_final(self, state: int) -> bool:
         """Whether the ids so far are a complete tagging (the end id written)."""
-        return state != DEAD and _FINAL_POS in self._sets[state]
+        return state != DEAD and self._final in self._sets[state]
 
     # --- reading and writing taggings ---------------------------------------------------
 
@@ -214,7 +270,7 @@ class TaggingAutomaton:
         """
         # position -> (closed spans, start of the open span); the first path wins
         paths: Dict[Position, Tuple[Tuple[TokenSpan, ...], int]] = {
-            p: ((), 0) for p in self._expand(Boundary(0, None, False))
+            p: ((), 0) for p in self._expand(_ORIGIN)
         }
         for pos_index, token in enumerate(ids):
             token = int(token)
@@ -241,11 +297,12 @@ class TaggingAutomaton:
             )
         # incomplete: the path that copied most words
         (b, _, _, _), (spans, open_start) = max(
-            paths.items(), key=lambda item: (item[0][0].i, item[0][0].has_word)
+            paths.items(), key=lambda item: (item[0][0][_I], item[0][0][_HAS_WORD])
         )
         out = list(spans)
-        if b.label is not None and b.has_word:
-            out.append(TokenSpan(open_start, b.i, b.label))
+        i, open_label, has_word = b
+        if open_label is not None and has_word:
+            out.append(TokenSpan(open_start, i, open_label))
         return Parse(out, False)
 
     def _advance_path(self, pos: Position, token: int, spans, open_start):
@@ -261,9 +318,9 @@ class TaggingAutomaton:
             yield (b, kind, label, k + 1), (spans, open_start)
             return
         if kind == _OPEN:
-            open_start = b.i
+            open_start = b[_I]
         elif kind == _CLOSE:
-            spans = spans + (TokenSpan(open_start, b.i, b.label),)
+            spans = spans + (TokenSpan(open_start, b[_I], b[_LABEL]),)
         for nxt in self._expand(self._after(b, kind, label)):
             yield nxt, (spans, open_start)
 
