@@ -14,7 +14,7 @@ $(BIN)/python:
 # torch first: 2.13.0 is the CPU wheel these machines hold; an unpinned torch pulls CUDA builds.
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,ct2]"
 	touch $@
 
 install: $(VENV)/.installed

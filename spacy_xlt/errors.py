@@ -167,6 +167,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E324 = "The trainer has no model to train yet: the component binds it in initialize (call nlp.initialize() before training)."
     E325 = "{path} is not a saved {name!r} component: {why}"
     E326 = "Invalid {name} {value!r} for the component {component!r}: expected {options}."
+    E327 = "The component {component!r} cannot train: its {role} {name!r} has no trainable weights (a CTranslate2 backend runs converted weights). Train with the Hugging Face backend, then switch to the CTranslate2 one to project."
     # projector configs: spacy xlt project / align (330-339)
     E330 = "{path}: not a projector config: {why}. Give a config file with a [projector] block (factory = \"xlt_alignment_projector\" or \"xlt_tprojection\" and its settings) or a pipeline config with one projector component."
     E331 = "Cannot set {key!r}: {part!r} is a value, not a section of the projector config."
@@ -219,5 +220,42 @@ class Errors(metaclass=ErrorsWithCodes):
     # long inputs: windows and chunks (370-389)
     E370 = "Invalid window overlap {value!r}: expected a number in [0, 1) (the share of a window that consecutive windows have in common)."
 
+    # marker-based projection (EasyProject, CODEC) and translate-test (480-519)
+    E480 = "The marker-insertion automaton for {record} cannot be built: {what}."
+    E481 = "{insertion} is not a marker pair the insertion automaton of {record} accepts: markers go to the token boundaries {options}, the opening one before the closing one."
+    E482 = "CODEC inserts markers inside generate() and scores by forced decoding, so it needs a Hugging Face translation model (spacy_xlt.Translator.v1); the translator {name!r} ({kind}) has no {what}."
+    E483 = "The marker {marker!r} encodes to no token ids with the tokenizer of {name!r} (or only to its unknown token); choose markers its vocabulary has (EasyProject and CODEC use [ and ])."
+    E484 = "Invalid markers {open!r} and {close!r}: two different non-empty strings without whitespace are needed."
+    E486 = "The source pipeline {name!r} of {component} could not be loaded: {why}. Give a pipeline package name or folder (e.g. en_core_web_lg after `python -m spacy download en_core_web_lg`)."
+    E487 = "{component} has not been initialized: its source pipeline {name!r} is not loaded. Call nlp.initialize() (which loads the source pipeline and the models) or load a saved pipeline (spacy.load)."
+    E488 = "The projector block of {component} needs factory = one of {options}; got {factory!r}."
+    E489 = "The projector block of {component} (factory {factory!r}) has the setting {key!r}, which that factory does not take; it takes {options}."
+    E490 = "{path} is not a saved {component} component: {why}"
+    E491 = "The label map of {component} maps {label!r} to {value!r}: both must be non-empty strings."
+    E492 = "The source pipeline of {component} writes spans to {where}, but its pipeline {name!r} has no component that sets them: set source_spans_key (doc.spans key, e.g. \"sc\" for spancat) or leave it null for doc.ents."
+
+    # CTranslate2 backends (440-459)
+    E440 = "{what} needs CTranslate2, which is not installed: pip install \"spacy-xlt[ct2]\" (or pip install \"{requirement}\")."
+    E441 = "Invalid compute_type {value!r} for the CTranslate2 {role}: expected one of {options}."
+    E442 = "The CTranslate2 {role} {name!r} cannot compute in {compute_type} on {device}: this CTranslate2 build supports {options} there (\"default\": the stored weights' type)."
+    E443 = "Invalid device {device!r} for the CTranslate2 {role}: expected \"cpu\", \"cuda\", \"cuda:N\" or a GPU index (int; -1 for CPU)."
+    E444 = "The CTranslate2 {role} {name!r} is set to run on {device}, but CTranslate2 sees {count} CUDA device(s) on this machine."
+    E445 = "Could not convert the {role} {name!r} to CTranslate2: {why}"
+    E446 = "Could not load the CTranslate2 {role} from {path}: {why}"
+    E447 = "The CTranslate2 vocabulary of {name!r} does not match its tokenizer at id {index} (tokenizer: {token!r}, CTranslate2: {ct2!r}): token strings would map to other ids."
+    E448 = "The {role} {name!r} runs on CTranslate2 and cannot {what}: fine-tune a spacy_xlt.Seq2SeqGenerator.v1 generator (spacy train), then project with spacy_xlt.CT2Generator.v1 named after the trained generator's folder."
+    E449 = "The CTranslate2 {role} {name!r} does not support {what}."
+    E450 = "The CTranslate2 files of the {role} {name!r} were read from {path}, which no longer holds them; save the pipeline before deleting or overwriting the one it was loaded from."
+
     # pair files: the user data of a .spacy file (430-439)
     E430 = "{path}: the user data of doc {index} cannot be read ({why}). The file is damaged or was not written by spaCy or spacy_xlt; rewrite it."
+
+    # scale-out on Ray: --ray (520-539)
+    E520 = "{what} needs Ray, which is not installed ({why}): pip install \"spacy-xlt[ray]\" (or pip install \"{requirement}\"), or run without --ray."
+    E521 = "Could not connect to Ray at {address!r}: {why}. Start a cluster (`ray start --head`, then --ray auto), give its address (HOST:6379 or ray://HOST:10001), or pass --ray local to start Ray on this machine."
+    E522 = "Invalid {name} {value!r}: expected {options}."
+    E523 = "The Ray cluster has {have} {what}, and one actor needs {need} ({option}): start nodes with more, or ask for less."
+    E524 = "A Ray actor failed ({type}): {why}\nIts traceback:\n{traceback}"
+    E525 = "The Ray run returned {got} of its {n} chunks; rerun the command to continue after the last finished one."
+    E526 = "project_file(ray=...) needs recipe: the projector as each Ray actor builds it again (spacy_xlt.projectors.projector_recipe(nlp, pipe))."
+

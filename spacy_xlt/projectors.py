@@ -14,7 +14,7 @@ A projector is one component of a pipeline config, the *projector block*:
     symmetrization = "union"
 
 :func:`method_config` gives the block of each named method (``statistical``, ``simalign``,
-``awesome``, ``alignments``, ``tprojection``) with its defaults; :func:`read_projector_config`
+``awesome``, ``alignments``, ``tprojection``, ``easyproject``, ``codec``) with its defaults; :func:`read_projector_config`
 reads a config file holding a ``[projector]`` block (or a pipeline config with one projector
 component, whose other sections may be used for interpolation); :func:`apply_overrides`
 applies ``KEY=VALUE`` overrides to it, and :func:`build_projector` makes the pipeline. A saved
@@ -32,7 +32,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 from .errors import Errors, XLTError
 
 #: Factories that project the source spans of pairs.
-PROJECTOR_FACTORIES = ("xlt_alignment_projector", "xlt_tprojection")
+PROJECTOR_FACTORIES = ("xlt_alignment_projector", "xlt_tprojection", "xlt_marker_projector")
 #: The section of a projector config that holds the block.
 SECTION = "projector"
 DEFAULT_ENCODER = "bert-base-multilingual-cased"
@@ -42,7 +42,9 @@ def method_config(method: str) -> Dict[str, Any]:
     """The projector config (``{"projector": block}``) of a named method, with its defaults.
 
     ``alignments`` needs ``projector.aligner.path`` (a Pharaoh file) set by an override;
-    ``tprojection`` needs ``projector.generator.name`` (a fine-tuned generator).
+    ``tprojection`` needs ``projector.generator.name`` (a fine-tuned generator);
+    ``easyproject`` and ``codec`` are ``xlt_marker_projector`` blocks (the translator an
+    EasyProject NLLB checkpoint by default: ``projector.translator.name``).
     """
     encoder = {"@misc": "spacy_xlt.HFEncoder.v1", "name": DEFAULT_ENCODER, "layer": 8}
     aligners: Dict[str, Dict[str, Any]] = {
@@ -55,13 +57,17 @@ def method_config(method: str) -> Dict[str, Any]:
         block = {"factory": "xlt_alignment_projector", "aligner": copy.deepcopy(aligners[method])}
     elif method == "tprojection":
         block = {"factory": "xlt_tprojection", "generator": {"name": None}}
+    elif method in MARKER_METHODS:
+        block = {"factory": "xlt_marker_projector", "method": method}
     else:
-        options = ", ".join([*aligners, "tprojection"])
+        options = ", ".join([*aligners, "tprojection", *MARKER_METHODS])
         raise XLTError(Errors.E221.format(method=method, options=options))
     return {SECTION: block}
 
 
-METHODS = ("statistical", "simalign", "awesome", "alignments", "tprojection")
+#: The methods of ``xlt_marker_projector``.
+MARKER_METHODS = ("easyproject", "codec")
+METHODS = ("statistical", "simalign", "awesome", "alignments", "tprojection", *MARKER_METHODS)
 
 
 def read_projector_config(path: Union[str, Path]) -> Dict[str, Any]:
@@ -135,6 +141,8 @@ BACKEND_FUNCTIONS = (
     "spacy_xlt.Translator.v1",
     "spacy_xlt.HFEncoder.v1",
     "spacy_xlt.Text2TextModel.v1",
+    "spacy_xlt.CT2Translator.v1",
+    "spacy_xlt.CT2Generator.v1",
 )
 
 
@@ -154,7 +162,7 @@ def _with_defaults(block: Dict[str, Any]) -> Dict[str, Any]:
     from spacy.language import Language
     from thinc.api import Config
 
-    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+    from .pipes import alignment_projector, marker_projector, tprojection  # noqa: F401  (register the factories)
 
     defaults = Language.get_factory_meta(block["factory"]).default_config
     return dict(Config(copy.deepcopy(dict(defaults))).merge(block))
@@ -166,16 +174,18 @@ def build_projector(
     lang: str = "xx",
     spans_key: Optional[str] = None,
     device: Optional[str] = None,
+    initialize: bool = True,
 ):
     """A blank ``lang`` pipeline holding the projector of ``config``; (nlp, component).
 
     ``spans_key`` (where given) is the component's: read source spans into, and write
     projected spans to, ``doc.spans[KEY]``; ``device`` is that of every model backend in the
     block. The component is initialized (T-Projection loads its models there; nothing else
-    learns before projecting).
+    learns before projecting), unless ``initialize`` is False (a Ray run's driver, which
+    only reads the component's config and counts: its actors build and initialize their own).
     """
     from . import util
-    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+    from .pipes import alignment_projector, marker_projector, tprojection  # noqa: F401  (register the factories)
 
     block = _interpolated_block(config)
     if device is not None:
@@ -187,8 +197,38 @@ def build_projector(
     _check_required(factory, block)
     nlp = util.blank(lang)
     pipe = _add_pipe(nlp, factory, block)
-    nlp.initialize(lambda: [])
+    if initialize:
+        nlp.initialize(lambda: [])
     return nlp, pipe
+
+
+def projector_recipe(
+    nlp,
+    pipe,
+    *,
+    pipeline: Optional[str] = None,
+    overrides: Optional[Dict[str, Any]] = None,
+    device: Optional[str] = None,
+) -> Dict[str, Any]:
+    """What builds this projector again in another process (a Ray actor), as plain data:
+    the saved ``pipeline`` it was loaded from with its ``overrides`` (as
+    :func:`load_projector_pipeline` took them), or else the component's config as built and
+    the pipeline's language; ``device``: that of every model backend (None: as configured)."""
+    from .resume import json_value
+
+    if pipeline is not None:
+        return {"pipeline": str(pipeline), "overrides": json_value(dict(overrides or {})), "device": device}
+    block = json_value(dict(nlp.config["components"][pipe.name]))
+    return {"config": {SECTION: block}, "lang": nlp.lang, "device": device}
+
+
+def build_from_recipe(recipe: Dict[str, Any], *, device: Optional[str] = None):
+    """The (initialized) pipeline and projector of a :func:`projector_recipe`; ``device``
+    replaces the recipe's."""
+    device = device if device is not None else recipe.get("device")
+    if "pipeline" in recipe:
+        return load_projector_pipeline(recipe["pipeline"], recipe.get("overrides") or {}, device=device)
+    return build_projector(recipe["config"], lang=recipe["lang"], device=device)
 
 
 def _check_required(factory: str, block: Dict[str, Any]) -> None:
@@ -252,7 +292,7 @@ def load_projector_pipeline(
     import spacy
     from spacy.util import load_config
 
-    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+    from .pipes import alignment_projector, marker_projector, tprojection  # noqa: F401  (register the factories)
 
     path = pipeline_path(name)
     saved = load_config(path / "config.cfg", interpolate=False)
@@ -341,6 +381,25 @@ def project_docs(pipe, docs: List[Any], *, progress: bool = True) -> Tuple[List[
     return out, time.perf_counter() - start
 
 
+def project_batch(pipe, batch: List[Any], spans_key: Optional[str] = None) -> Tuple[Dict[str, Any], Dict[str, int]]:
+    """Project one batch of pairs (in place): (its resume record, ``pairs`` (each pair's spans
+    and projection record) and ``stats`` (what ``PROJECTION_STATS`` grew by); what the
+    projector's other counts grew by (long inputs))."""
+    from .pairs import PROJECTION_KEY
+    from .pipes.util import PROJECTION_STATS
+
+    before = dict(pipe.stats)
+    batch = list(pipe.pipe(batch, batch_size=max(1, len(batch))))
+    items = [
+        {"spans": _spans_record(doc, spans_key), "projection": doc.user_data.get(PROJECTION_KEY)}
+        for doc in batch
+    ]
+    grown = {key: value - before.get(key, 0) for key, value in pipe.stats.items()}
+    stats = {key: grown.get(key, 0) for key in PROJECTION_STATS}
+    other = {key: n for key, n in grown.items() if key not in PROJECTION_STATS and n}
+    return {"pairs": items, "stats": stats}, other
+
+
 def _spans_record(doc, spans_key: Optional[str]) -> List[List[Any]]:
     spans = doc.ents if spans_key is None else doc.spans.get(spans_key, [])
     return [[s.start, s.end, s.label_] for s in spans]
@@ -419,6 +478,8 @@ def project_file(
     job: Optional[Dict[str, Any]] = None,
     restart: bool = False,
     lock: bool = True,
+    ray=None,
+    recipe: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Project every pair of ``pairs_path`` with ``pipe`` and write the projected pairs;
     returns ``pairs``, ``seconds`` (of this run), ``resumed`` (pairs finished by earlier
@@ -430,25 +491,44 @@ def project_file(
     projector that needs every pair at once (:func:`needs_all_pairs`) cannot resume: it
     keeps no resume file. The output is locked while the function runs (``lock=False``:
     the caller holds :func:`spacy_xlt.resume.output_lock`).
+
+    ``ray`` (``spacy_xlt.distributed.RayOptions``): the batches are projected by a pool of
+    Ray actors, each building the projector once from ``recipe`` (:func:`projector_recipe`;
+    ``pipe`` here only gives the batch size and keeps the counts), and kept in the resume
+    file as they arrive, in order: the same output and resume file as without Ray. A
+    projector that needs every pair at once runs as one task on one actor
+    (``ray_single_actor`` in the counts; ``ray_actors``: the pool's size).
     """
-    from .pairs import PROJECTION_KEY, read_docs, write_pairs
-    from .pipes.util import PROJECTION_STATS
+    from .pairs import read_docs, write_pairs
     from .projection.given import PharaohAlignments
     from .resume import resuming
 
+    if ray is not None and recipe is None:
+        raise XLTError(Errors.E526)
     docs = list(read_docs(pairs_path, pipe.vocab))
     whole = needs_all_pairs(pipe)
     enabled = job is not None and not whole
     full_job = {**(job or {}), "n_pairs": len(docs)}
     start_time = time.perf_counter()
+    info: Dict[str, Any] = {}
     with resuming(
         output_path, "project", full_job, restart=restart, enabled=enabled, inputs=[pairs_path], lock=lock
     ) as state:
-        if not enabled:
-            projected, _ = project_docs(pipe, docs, progress=progress)
+        if not enabled and (ray is None or whole):
+            if ray is None:
+                projected, _ = project_docs(pipe, docs, progress=progress)
+            else:
+                from .distributed import project_all
+
+                projected, stats = project_all(ray, docs, recipe, pipe.vocab, info=info)
+                pipe.stats.update(stats)
             write_pairs(projected, output_path, inputs=[pairs_path])
             state.finish()
-            return {**dict(pipe.stats), "pairs": len(projected), "resumed": 0, "discarded": state.discarded, "seconds": time.perf_counter() - start_time}
+            return {
+                **dict(pipe.stats), "pairs": len(projected), "resumed": 0, "discarded": state.discarded,
+                "seconds": time.perf_counter() - start_time, "ray_actors": info.get("actors", 0),
+                "ray_single_actor": ray is not None,
+            }  # fmt: skip
         from tqdm import tqdm
 
         state.check_total(len(docs))
@@ -459,21 +539,28 @@ def project_file(
         aligner = getattr(pipe, "aligner", None)
         if isinstance(aligner, PharaohAlignments):
             aligner.position += resumed  # line i still aligns pair i
+        size = max(1, int(getattr(pipe, "batch_size", 0) or 1))
+        if ray is None:
+            batches: Iterator[Tuple[int, int, Dict[str, Any], Dict[str, int]]] = (
+                (first, len(docs[first : first + size]), *project_batch(pipe, docs[first : first + size], spans_key))
+                for first in range(resumed, len(docs), size)
+            )
+        else:
+            from .distributed import project_chunks
+
+            batches = project_chunks(ray, docs, resumed, size, recipe, info=info)
         with tqdm(total=len(docs), initial=resumed, desc=pipe.name, unit="pair", disable=not progress) as bar:
-            before = {key: pipe.stats.get(key, 0) for key in PROJECTION_STATS}
-            for first, batch in projection_batches(pipe, docs, resumed):
-                items = [
-                    {"spans": _spans_record(doc, spans_key), "projection": doc.user_data.get(PROJECTION_KEY)}
-                    for doc in batch
-                ]
-                after = {key: pipe.stats.get(key, 0) for key in PROJECTION_STATS}
-                stats = {key: after[key] - before[key] for key in PROJECTION_STATS}
-                before = after
-                record = state.append(len(batch), {"pairs": items, "stats": stats})
+            for first, n, data, other in batches:
+                record = state.append(n, data)  # kept where the job resumes (enabled)
+                if ray is not None:  # the actor's counts: this pipe projected nothing
+                    pipe.stats.update(record["stats"])
+                    pipe.stats.update(other)
                 # the output is built from the records as they read back, in every run
                 for k, item in enumerate(record["pairs"]):
                     _restore(docs[first + k], item, spans_key)
-                bar.update(len(batch))
+                bar.update(n)
+        if ray is not None and isinstance(aligner, PharaohAlignments):
+            aligner.position = len(docs)  # every line was used by an actor: finish checks
         _finish(pipe)
         write_pairs(docs, output_path, inputs=[pairs_path])
         state.finish()
@@ -483,6 +570,8 @@ def project_file(
         "resumed": resumed,
         "discarded": state.discarded,
         "seconds": time.perf_counter() - start_time,
+        "ray_actors": info.get("actors", 0),
+        "ray_single_actor": False,
     }
 
 
@@ -519,7 +608,7 @@ def filled_config(config: Dict[str, Any]) -> str:
     from spacy.util import registry
     from thinc.api import Config
 
-    from .pipes import alignment_projector, tprojection  # noqa: F401  (register the factories)
+    from .pipes import alignment_projector, marker_projector, tprojection  # noqa: F401  (register the factories)
 
     merged = {SECTION: _with_defaults(_interpolated_block(config))}
     return Config(registry.fill(merged, validate=False)).to_str()

@@ -9,9 +9,11 @@ attributes the layers above call. The package's own implementations:
 protocol                  implementation (registered name)
 ========================  ==========================================================
 ``Backend``               ``spacy_xlt.backends.hf.HFBackend`` (every HF backend below)
-``Generator``             ``Seq2SeqGenerator`` (``spacy_xlt.Seq2SeqGenerator.v1``)
-``TranslationScorer``     ``Translator`` (``spacy_xlt.Translator.v1``)
-``TranslatorBackend``     ``Translator``
+``Generator``             ``Seq2SeqGenerator`` (``spacy_xlt.Seq2SeqGenerator.v1``),
+                          ``CT2Generator`` (``spacy_xlt.CT2Generator.v1``, projection only)
+``TranslationScorer``     ``Translator`` (``spacy_xlt.Translator.v1``),
+                          ``CT2Translator`` (``spacy_xlt.CT2Translator.v1``)
+``TranslatorBackend``     ``Translator``, ``CT2Translator``
 ``Text2TextBackend``      ``Text2TextModel`` (``spacy_xlt.Text2TextModel.v1``)
 ``Encoder``               ``HFEncoder`` (``spacy_xlt.HFEncoder.v1``)
 ``PieceEncoder``          ``HFEncoder``

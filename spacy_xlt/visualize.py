@@ -8,8 +8,14 @@ target Docs it adds the gold target and marks each projected span correct or wro
 gold span the projection missed.
 
 Lost spans are exact when the pair records them (``doc.user_data["xlt_projection"]``, written
-by ``xlt_alignment_projector``: its ``unaligned`` and ``conflicts`` source spans, which the
-source row marks); otherwise they are counted per label as source spans minus projected spans.
+by every projector: its ``unaligned`` and ``conflicts`` source spans, which the source row
+marks); otherwise they are counted per label as source spans minus projected spans. A pair
+whose markers did not come back intact (``xlt_marker_projector``, EasyProject) says why.
+
+Docs written by ``xlt_translate_test`` with ``save_translation = true`` are pairs too: the
+source row is the translation with the source pipeline's predictions (mapped to the target
+labels), and a line names the source pipeline and lists its predictions with their original
+labels, those the label map dropped marked.
 
 The page is self-contained (inline CSS, no script, nothing fetched) and every text and label
 is HTML-escaped.
@@ -28,6 +34,9 @@ from spacy.tokens import Doc
 from .errors import Errors, XLTError
 from .labels import TokenSpan
 from .pairs import PROJECTION_KEY, doc_spans, get_source, source_lang, source_spans
+
+#: Where ``xlt_translate_test`` keeps a Doc's translation and source predictions.
+TRANSLATE_TEST_KEY = "xlt_translate_test"
 
 #: Fixed colours of the usual labels (displaCy's where it has one); other labels take
 #: :data:`EXTRA_COLORS` in sorted order.
@@ -215,6 +224,36 @@ def _counts(summary: PairSummary) -> str:
     return '<p class="counts">' + " &middot; ".join(parts) + "</p>"
 
 
+def _notes(doc: Doc, src: Doc) -> str:
+    """Lines for a pair's own records: markers that did not come back intact, and the
+    translate-test record (source pipeline, its predictions with their original labels)."""
+    out = []
+    projection = doc.user_data.get(PROJECTION_KEY)
+    if isinstance(projection, dict) and projection.get("broken"):
+        out.append(
+            f'markers <b class="bad">broken</b> ({_esc(projection["broken"])}): the translation\'s markers '
+            "did not come back intact, nothing projected"
+        )
+    record = doc.user_data.get(TRANSLATE_TEST_KEY)
+    if isinstance(record, dict):
+        dropped = {tuple(x) for x in record.get("dropped") or []}
+        items = []
+        for item in record.get("predictions") or []:
+            try:
+                start, end, label = item
+                text = src[int(start) : int(end)].text
+            except (TypeError, ValueError, IndexError):
+                continue
+            mark = " <small>(dropped by the label map)</small>" if tuple(item) in dropped else ""
+            items.append(f"{_esc(text)} <b>{_esc(label)}</b>{mark}")
+        pipeline = record.get("pipeline") or "?"
+        out.append(
+            f"translate-test: translated into {_esc(record.get('source_lang') or '?')}, tagged by "
+            f"{_esc(pipeline)}: {len(items)} predictions" + (": " + "; ".join(items) if items else "")
+        )
+    return "".join(f'<p class="counts">{line}</p>' for line in out)
+
+
 def _prf(correct: int, n_pred: int, n_gold: int) -> Tuple[float, float, float]:
     p = correct / n_pred if n_pred else 0.0
     r = correct / n_gold if n_gold else 0.0
@@ -268,8 +307,9 @@ def render_pairs(
         if gold is not None:
             proj_marks = {s: "correct" for s in summary.correct}
             proj_marks.update({s: "wrong" for s in summary.wrong})
+        source_name = "translation" if isinstance(doc.user_data.get(TRANSLATE_TEST_KEY), dict) else "source"
         rows = [
-            _side("source", src_lang, _render_doc(src, source_spans(doc, i), src_marks, palette, src_lang, span_style)),
+            _side(source_name, src_lang, _render_doc(src, source_spans(doc, i), src_marks, palette, src_lang, span_style)),
             _side("projected", tgt_lang, _render_doc(doc, proj, proj_marks, palette, tgt_lang, span_style)),
         ]
         if gold is not None:
@@ -279,7 +319,7 @@ def render_pairs(
                                                             palette, tgt_lang, span_style)))
         doc_id = doc.user_data.get("id")
         head = f'<h2>#{i + 1}{f"<span class=id>{_esc(doc_id)}</span>" if doc_id is not None else ""}</h2>'
-        blocks.append(f'<section class="pair" id="pair-{i + 1}">{head}{_counts(summary)}{"".join(rows)}</section>')
+        blocks.append(f'<section class="pair" id="pair-{i + 1}">{head}{_counts(summary)}{_notes(doc, src)}{"".join(rows)}</section>')
 
     n_src = sum(s.n_source for s in summaries)
     n_proj = sum(s.n_projected for s in summaries)

@@ -183,10 +183,10 @@ def translator(tiny_nllb):
 def test_translate_a_2000_token_text_in_chunks(translator, long_pair):
     src = long_pair[0]
     text = " ".join(src)
-    n_tokens = len(translator._encode([text], "en", target=False)[0])
+    n_tokens = len(translator.encode_texts([text], "en", target=False)[0])
     assert n_tokens > 4 * translator.max_length
     chunks = translator.chunk(text, "en")
-    lengths = [len(x) for x in translator._encode(chunks, "en", target=False)]
+    lengths = [len(x) for x in translator.encode_texts(chunks, "en", target=False)]
     assert max(lengths) <= translator.max_length and " ".join(chunks) == text
     # cut after a sentence end wherever one lies in the chunk's second half
     assert sum(break_strength(c.split()[-1]) == 2 for c in chunks[:-1]) == len(chunks) - 1

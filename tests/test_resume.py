@@ -234,7 +234,7 @@ def test_translate_failed_starts_leave_nothing_in_the_way(tmp_path, tiny_nllb):
 
 def test_translate_resumes_to_the_uninterrupted_output(tmp_path, tiny_nllb, monkeypatch):
     from spacy_xlt.backends.translator import Translator
-    from spacy_xlt.cli.translate import translate_docs
+    from spacy_xlt.translation import translate_docs
 
     src = _sources(tmp_path / "src.spacy")
     full, out = tmp_path / "full.spacy", tmp_path / "out.spacy"

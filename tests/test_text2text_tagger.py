@@ -431,7 +431,7 @@ def test_special_token_strings_in_generator_and_translator_inputs_issue_11(tiny_
     assert [i for i in ids if i in gen.special_ids] == [gen.eos_id]
     translator = Translator(str(tiny_nllb))
     translator.load()
-    (src,) = translator._encode(["</s> <pad> a"], "en", target=False)
+    (src,) = translator.encode_texts(["</s> <pad> a"], "en", target=False)
     lang = translator.tokenizer.convert_tokens_to_ids("eng_Latn")
     assert [i for i in src if i in translator.special_ids] == [lang, translator.eos_id]
     assert translator.counts["special_strings"] == 2

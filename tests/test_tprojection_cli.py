@@ -8,12 +8,12 @@ from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 
 from spacy_xlt.cli import xlt_cli
-from spacy_xlt.cli.translate import translate_docs
 from spacy_xlt.errors import XLTError
 from spacy_xlt.labels import TokenSpan
 from spacy_xlt.pairs import make_pair, read_docs, set_doc_spans, source_words
 from spacy_xlt.resume import ResumeFile, resume_path
 from spacy_xlt.testing import detokenize, generate_parallel
+from spacy_xlt.translation import translate_docs
 
 
 @pytest.fixture(autouse=True, scope="module")

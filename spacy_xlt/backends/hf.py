@@ -53,6 +53,8 @@ class HFBackend:
     role = "Hugging Face model"
     #: Which side inputs are padded on (decoder-only prompts: left).
     padding_side = "right"
+    #: Whether the weights are torch parameters a trainer can step (not for CTranslate2).
+    trainable = True
 
     def __init__(
         self,

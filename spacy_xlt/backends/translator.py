@@ -140,10 +140,10 @@ class Translator(HFBackend):
         code = model_code(lang, self.style)
         if self.style == "plain":
             return code
-        self._lang_id(code, lang)
+        self.lang_id(code, lang)
         return code
 
-    def _lang_id(self, code: str, lang: str) -> int:
+    def lang_id(self, code: str, lang: str) -> int:
         token = code if self.style == "nllb" else f"__{code}__"
         token_id = self.tokenizer.convert_tokens_to_ids(token)
         if token_id is None or token_id == self.tokenizer.unk_token_id:
@@ -156,7 +156,7 @@ class Translator(HFBackend):
 
     # ------------------------------------------------------------------ tokenization
 
-    def _encode(self, texts: Sequence[str], lang: str, target: bool) -> List[List[int]]:
+    def encode_texts(self, texts: Sequence[str], lang: str, target: bool) -> List[List[int]]:
         """Token ids with the model's special tokens (language token, </s>), untruncated."""
         self.require()
         texts = check_texts(texts)
@@ -187,7 +187,7 @@ class Translator(HFBackend):
     # ------------------------------------------------------------------ long texts
 
     def _fits(self, texts: Sequence[str], lang: str) -> List[bool]:
-        return [len(x) <= self.max_length for x in self._encode(texts, lang, target=False)]
+        return [len(x) <= self.max_length for x in self.encode_texts(texts, lang, target=False)]
 
     def _split_word(self, word: str, lang: str, budget: int) -> List[str]:
         """A word (e.g. a text without spaces) longer than ``budget`` tokens, in pieces of
@@ -195,7 +195,7 @@ class Translator(HFBackend):
         todo, out = [word], []
         while todo:
             piece = todo.pop()
-            n = len(self._encode([piece], lang, target=False)[0])
+            n = len(self.encode_texts([piece], lang, target=False)[0])
             if n <= self.max_length or len(piece) <= 1:
                 out.append(piece)
                 continue
@@ -214,13 +214,13 @@ class Translator(HFBackend):
         are the text's words joined with spaces."""
         if self._fits([text], lang)[0]:
             return [text]
-        overhead = len(self._encode([""], lang, target=False)[0])
+        overhead = len(self.encode_texts([""], lang, target=False)[0])
         budget = max(1, self.max_length - overhead)
         words: List[str] = []
-        for word, ids in zip(text.split(), self._encode(text.split(), lang, target=False)):
+        for word, ids in zip(text.split(), self.encode_texts(text.split(), lang, target=False)):
             words.extend(self._split_word(word, lang, budget) if len(ids) > self.max_length else [word])
         # tokens per word on its own: close to its tokens in the text (each chunk is checked)
-        costs = [max(len(x) - overhead, 0) for x in self._encode(words, lang, target=False)]
+        costs = [max(len(x) - overhead, 0) for x in self.encode_texts(words, lang, target=False)]
         strengths = [break_strength(w) for w in words]
         out: List[str] = []
         for s, e in split_chunks(costs, budget, strengths):
@@ -257,21 +257,21 @@ class Translator(HFBackend):
         # a text longer than max_length tokens is translated in chunks that fit
         owner: List[int] = []
         pieces: List[str] = []
-        for k, (text, ids) in enumerate(zip(texts, self._encode(texts, src, target=False))):
+        for k, (text, ids) in enumerate(zip(texts, self.encode_texts(texts, src, target=False))):
             parts = [text] if len(ids) <= self.max_length else self.chunk(text, src)
             if len(parts) > 1:
                 self.counts["chunked"] += 1
                 self.counts["chunks"] += len(parts)
             pieces.extend(parts)
             owner.extend([k] * len(parts))
-        ids = [self._truncate(x, "translate_truncated") for x in self._encode(pieces, src, target=False)]
+        ids = [self._truncate(x, "translate_truncated") for x in self.encode_texts(pieces, src, target=False)]
         gen: Dict[str, object] = {
             "num_beams": num_beams or self.num_beams,
             "max_new_tokens": max_new_tokens or self.max_new_tokens,
             "do_sample": False,
         }
         if self.style != "plain":
-            gen["forced_bos_token_id"] = self._lang_id(self.code(tgt), tgt)
+            gen["forced_bos_token_id"] = self.lang_id(self.code(tgt), tgt)
         done: List[str] = [""] * len(pieces)
         with torch.inference_mode():
             for batch in self.sorted_batches([len(x) for x in ids]):
@@ -308,8 +308,8 @@ class Translator(HFBackend):
             raise XLTError(Errors.E285.format(n_src=len(sources), n_tgt=len(targets)))
         if not sources:
             return np.zeros(0, dtype=np.float64)
-        src_ids = [self._truncate(x, "score_truncated") for x in self._encode(sources, src, target=False)]
-        tgt_ids = self._encode(targets, tgt, target=True)
+        src_ids = [self._truncate(x, "score_truncated") for x in self.encode_texts(sources, src, target=False)]
+        tgt_ids = self.encode_texts(targets, tgt, target=True)
         if self.score_style == "tprojection":
             tgt_ids = [x + [self.eos_id] for x in tgt_ids]
         tgt_ids = [self._truncate(x, "score_truncated") for x in tgt_ids]

@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (register their commands)
     sample,
     subset,
     translate,
+    translate_test,
     visualize,
 )
 from ._app import xlt_cli

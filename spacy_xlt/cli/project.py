@@ -17,7 +17,7 @@ from wasabi import msg
 from ..errors import Errors, XLTError
 from ._app import xlt_cli
 from ._util import parse_overrides
-from .translate import RESTART_HELP
+from .translate import RAY_ACTORS_HELP, RAY_CPUS_HELP, RAY_GPUS_HELP, RAY_HELP, RESTART_HELP
 
 SET_HELP = (
     "Override KEY=VALUE in the [projector] block (VALUE read as JSON, else a string); "
@@ -74,7 +74,7 @@ def _shorthands(
 def project_cli(
     pairs_path: Path = typer.Argument(..., help="Parallel pairs (.spacy), e.g. from `spacy xlt pair`", exists=True, dir_okay=False),
     output_path: Path = typer.Argument(..., help="Output .spacy: the pairs with projected target spans"),
-    method: Optional[str] = typer.Option(None, "--method", "-m", help="statistical (default; no download), simalign, awesome, alignments or tprojection: the projector block with that method's defaults"),
+    method: Optional[str] = typer.Option(None, "--method", "-m", help="statistical (default; no download), simalign, awesome, alignments, tprojection, easyproject or codec: the projector block with that method's defaults"),
     config_path: Optional[Path] = typer.Option(None, "--config", "-c", help="Config file with a [projector] block (or a pipeline config with one projector component)", exists=True, dir_okay=False),
     pipeline: Optional[str] = typer.Option(None, "--pipeline", "-p", help="Saved pipeline (folder or installed package) with a projector, e.g. a trained T-Projection; --set applies to its component"),
     overrides: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
@@ -86,6 +86,10 @@ def project_cli(
     gold_path: Optional[Path] = typer.Option(None, "--gold", help="Gold target annotations (.spacy/CoNLL) to score the projection against", exists=True, dir_okay=False),
     metrics_path: Optional[Path] = typer.Option(None, "--metrics", help="With --gold: write the scores as JSON here (the file of spacy xlt evaluate --output)"),
     restart: bool = typer.Option(False, "--restart", help=RESTART_HELP),
+    ray_address: Optional[str] = typer.Option(None, "--ray", help=RAY_HELP),
+    ray_actors: int = typer.Option(0, "--ray-actors", help=RAY_ACTORS_HELP),
+    ray_gpus: Optional[float] = typer.Option(None, "--ray-gpus-per-actor", help=RAY_GPUS_HELP),
+    ray_cpus: float = typer.Option(1.0, "--ray-cpus-per-actor", help=RAY_CPUS_HELP),
 ):
     """Project the source spans of parallel pairs onto their target tokens.
 
@@ -100,9 +104,23 @@ def project_cli(
     statistical aligner learns from every pair at once, so its run is one batch that cannot
     resume (it keeps no resume file). A second run on the same output fails at once while
     one is going.
+
+    With --ray, the batches are projected by a pool of Ray actors, each building the
+    projector once from the same block or pipeline (on its own GPU with
+    --ray-gpus-per-actor or a GPU --device), and kept in the resume file as they arrive, in
+    order: the output is the one a run without --ray writes, and either kind of run
+    continues the other's resume file. The statistical aligner learns from every pair at
+    once, so it cannot be split: it runs as one task on one actor.
     """
     from ..io import check_output
-    from ..projectors import build_projector, load_projector_pipeline, project_file, projection_job
+    from ..projectors import (
+        build_projector,
+        load_projector_pipeline,
+        needs_all_pairs,
+        project_file,
+        projection_job,
+        projector_recipe,
+    )
     from ..runtime import tune_malloc
 
     tune_malloc()  # model backends on a CPU: far fewer page faults (SPACY_XLT_MALLOC=default: off)
@@ -117,16 +135,34 @@ def project_cli(
         if pipeline is not None and (method is not None or config_path is not None):
             raise XLTError(Errors.E099.format(option="--pipeline", needs="no --method or --config (the pipeline holds its projector)"))
         config = None if pipeline is not None else projector_config(method, config_path, settings)
+        ray = None
+        if ray_address is not None:
+            from ..distributed import import_ray, ray_options
+
+            ray = ray_options(ray_address, ray_actors, ray_gpus, ray_cpus)
+            import_ray("spacy xlt project --ray")  # before any work: a missing extra fails at once
         check_output(output_path, [pairs_path])
         with output_lock(output_path):  # before the models load: a second run fails at once
+            # with --ray, the models load on the actors: here the pipeline only gives the job
             if config is None:
                 if spans_key is not None:
                     settings = {"spans_key": spans_key, **settings}
-                nlp, pipe = load_projector_pipeline(pipeline, settings, device=device)
+                here = device if ray is None else "cpu"
+                nlp, pipe = load_projector_pipeline(pipeline, settings, device=here)
             else:
-                nlp, pipe = build_projector(config, lang=lang, spans_key=spans_key, device=device)
+                nlp, pipe = build_projector(config, lang=lang, spans_key=spans_key, device=device, initialize=ray is None)
             job = projection_job(nlp, pipe, pairs_path, pipeline)
-            counts = project_file(pairs_path, output_path, pipe, job=job, restart=restart, lock=False)
+            recipe = None
+            if ray is not None:
+                recipe = projector_recipe(nlp, pipe, pipeline=pipeline, overrides=settings, device=device)
+                if needs_all_pairs(pipe):
+                    msg.warn(
+                        "The statistical aligner learns from every pair at once, so its work cannot be "
+                        "split: it runs as one task on one Ray actor (no speed-up, no resume file)"
+                    )
+            counts = project_file(
+                pairs_path, output_path, pipe, job=job, restart=restart, lock=False, ray=ray, recipe=recipe
+            )
     except XLTError as err:
         msg.fail(str(err), exits=1)
     if counts["discarded"]:
@@ -134,6 +170,8 @@ def project_cli(
     if counts["resumed"]:
         msg.info(f"Resumed after {counts['resumed']} finished pairs")
     print_counts(counts)
+    if counts.get("ray_actors"):
+        msg.info(f"Projected on Ray by {counts['ray_actors']} actor{'s' if counts['ray_actors'] > 1 else ''}")
     msg.good(f"Wrote {counts['pairs']} projected pairs to {output_path}")
     if gold_path is not None:
         from ..evaluation import evaluate_files
@@ -150,7 +188,7 @@ def project_cli(
 
 @xlt_cli.command("project-config")
 def project_config_cli(
-    method: str = typer.Argument("statistical", help="statistical, simalign, awesome, alignments or tprojection"),
+    method: str = typer.Argument("statistical", help="statistical, simalign, awesome, alignments, tprojection, easyproject or codec"),
     overrides: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
     output_path: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the config here (default: print it)"),
 ):

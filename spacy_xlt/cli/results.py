@@ -38,11 +38,18 @@ KNOWN_METHODS: Dict[str, str] = {
     "tprojection": "Translate-train (T-Projection)",
     "tagger_constrained": "Text2text tagger (constrained)",
     "tagger_unconstrained": "Text2text tagger (unconstrained)",
+    "easyproject": "Translate-train (EasyProject)",
+    "codec": "Translate-train (CODEC)",
+    "translate_test": "Translate-test",
+    "oracle": "Translate-train (hand projection)",
     # trained on the silver target data plus the English gold data
     "statistical_en": "Translate-train (statistical) + en",
     "tprojection_en": "Translate-train (T-Projection) + en",
     "tagger_constrained_en": "Text2text tagger (constrained) + en",
     "tagger_unconstrained_en": "Text2text tagger (unconstrained) + en",
+    "easyproject_en": "Translate-train (EasyProject) + en",
+    "codec_en": "Translate-train (CODEC) + en",
+    "oracle_en": "Translate-train (hand projection) + en",
 }
 
 

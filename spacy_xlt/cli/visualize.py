@@ -1,4 +1,5 @@
-"""``spacy xlt visualize PAIRS.spacy OUTPUT.html``: an HTML page of projected pairs (displaCy)."""
+"""``spacy xlt visualize PAIRS.spacy OUTPUT.html``: an HTML page of projected pairs (displaCy),
+also of translate-test outputs that kept their translations (``--save-translation``)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,9 @@ def visualize_cli(
     Each label has the same colour on both sides; a header per pair counts source spans,
     projected spans and lost source spans (no projection). With --gold the gold target is
     shown too and projected spans are marked correct or wrong, gold spans missed. The page
-    is self-contained: open it in any browser, offline.
+    is self-contained: open it in any browser, offline. Outputs of `spacy xlt translate-test
+    --save-translation` (xlt_translate_test with save_translation = true) show each Doc's
+    translation with the source pipeline's predictions above the projected spans.
     """
     try:
         n = visualize_files(pairs_path, output_path, gold_path, limit, spans_key)

@@ -135,8 +135,10 @@ class HFPipe(BackendStore, TrainablePipe):
         self._on_load()
 
     def _on_load(self) -> None:
-        if self.trainable is not None and self.trainer is not None:
-            self.trainer.bind(self.backends[self.trainable])
+        backend = self.backends.get(self.trainable) if self.trainable is not None else None
+        if backend is not None and self.trainer is not None and getattr(backend, "trainable", True):
+            # a backend that cannot train (CTranslate2) projects or tags, and update() says so
+            self.trainer.bind(backend)
 
     def require(self) -> None:
         for backend in self.backends.values():
@@ -162,6 +164,9 @@ class HFPipe(BackendStore, TrainablePipe):
         losses = {} if losses is None else losses
         losses.setdefault(self.name, 0.0)
         self.require()
+        backend = self.backends[self.trainable]
+        if not getattr(backend, "trainable", True):
+            raise XLTError(Errors.E327.format(component=self.name, role=backend.role, name=backend.name))
         examples = list(examples)
         with self.trainer.training():
             loss = self.get_loss(examples)
