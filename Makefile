@@ -33,14 +33,20 @@ test: install
 test-all: install
 	$(BIN)/python -m pytest -q --runslow
 
-# The smoke workflows of projects/masakhaner and projects/ote (tiny models, a slice of the
+# The smoke workflows of the projects (tiny models or a few training steps, a slice of the
 # shared data beside the checkout), each in a fresh copy; the tests read their tables back.
-# Both run at once, one torch thread each: their time goes to starting processes.
+# All run at once, one torch thread each: their time goes to starting processes. A failing
+# test's output is printed in full, the others' last line.
+SMOKE_TESTS := masakhaner_smoke ote_smoke ote_real_smoke abstrct_smoke europarl_smoke
 smoke: install
-	@OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --runslow tests/test_projects.py -k masakhaner_smoke & pid=$$!; \
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --runslow tests/test_projects.py -k ote_smoke; ote=$$?; \
-	wait $$pid; masakhaner=$$?; \
-	echo "smoke: masakhaner exit $$masakhaner, ote exit $$ote"; test $$masakhaner -eq 0 -a $$ote -eq 0
+	@logs=$$(mktemp -d); for k in $(SMOKE_TESTS); do \
+	  OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --runslow tests/test_projects.py -k $$k > $$logs/$$k.log 2>&1 & \
+	  echo $$! > $$logs/$$k.pid; \
+	done; \
+	fail=0; for k in $(SMOKE_TESTS); do \
+	  wait $$(cat $$logs/$$k.pid); s=$$?; echo "smoke: $$k exit $$s ($$(tail -n 1 $$logs/$$k.log))"; \
+	  if [ $$s -ne 0 ]; then cat $$logs/$$k.log; fail=1; fi; \
+	done; rm -rf $$logs; test $$fail -eq 0
 
 lint: install
 	$(BIN)/ruff check spacy_xlt tests bench projects examples

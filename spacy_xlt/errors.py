@@ -259,3 +259,9 @@ class Errors(metaclass=ErrorsWithCodes):
     E525 = "The Ray run returned {got} of its {n} chunks; rerun the command to continue after the last finished one."
     E526 = "project_file(ray=...) needs recipe: the projector as each Ray actor builds it again (spacy_xlt.projectors.projector_recipe(nlp, pipe))."
 
+    # spacy xlt predict --side source, spacy xlt subset's pair filters (460-479)
+    E460 = "Invalid --side {value!r}: expected target (annotate the Docs themselves) or source (annotate the source side of each parallel pair)."
+    E461 = "{path}: doc {index} is not a parallel pair (no source side), so {what} cannot read its source side; pairs are written by spacy xlt pair, translate and project."
+    E462 = "{path}: doc {index} has no projection record (doc.user_data[\"xlt_projection\"]), so --drop-lost cannot tell whether a source span was lost: pass pairs written by spacy xlt project, or use --require-equal-counts, which compares span counts."
+    E463 = "--only-dropped keeps the pairs that a filter drops: give --drop-lost and/or --require-equal-counts."
+    E464 = "--skip must be >= 0 (0 skips nothing), got {skip}."

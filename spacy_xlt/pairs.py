@@ -284,3 +284,24 @@ def create_pair_corpus(path: Path, limit: int = 0) -> Callable[[Language], Itera
             yield Example(predicted, doc)
 
     return read
+
+
+def replace_source_spans(
+    doc: Doc,
+    spans: Iterable[TokenSpan],
+    spans_key: Optional[str] = None,
+    index: Optional[int] = None,
+) -> Doc:
+    """Give the pair ``doc`` new source spans (checked against its source words), e.g. a
+    source pipeline's predictions for translate-test; ``spans_key`` is where they now live on
+    the source side (null: its entities). The target side is left as it is, and the pair's
+    projection record goes: it described what became of the old source spans."""
+    record = _record(doc, index)
+    checked = check_spans(spans, len(record["words"]), record=f"source of doc {index}")
+    doc.user_data[SOURCE_KEY] = {
+        **record,
+        "spans": [[s.start, s.end, s.label] for s in checked],
+        "spans_key": spans_key,
+    }
+    doc.user_data.pop(PROJECTION_KEY, None)
+    return doc

@@ -571,3 +571,195 @@ def test_foreach_as_name_nests(tmp_path):
         for lang in ("aa", "bb"):
             assert (tmp_path / f"{method}-{lang}.txt").read_text() == f"{method}/{lang}"
     assert main(["m1", "--as", "not a name", "--", "python", "-c", "pass"]) == 2
+
+
+# ---------------------------------------------------------------------------------------
+# predict --side source (translate-test: a source pipeline's spans replace the pairs' own)
+
+
+def source_pairs(vocab):
+    """Pairs whose source side has gold spans (Tomi PER, Vessa LOC, Bela PER) and whose
+    target has its own gold; pair 1 also carries a projection record, now stale."""
+    pairs = []
+    for src_words, src_ents, tgt_words, tgt_ents in (
+        (["Tomi", "ran", "home", "."], [(0, 1, "PER")], ["Tomi", "corrió", "a", "casa", "."], [(0, 1, "PER")]),
+        (["Bela", "saw", "Kurno", "near", "Vessa"], [(4, 5, "LOC")], ["Bela", "vio", "a", "Kurno"], [(0, 1, "PER")]),
+        (["Bela", "left"], [(0, 1, "PER")], ["Bela", "salió"], []),
+    ):  # fmt: skip
+        source = make_doc(vocab, src_words, src_ents, spaces=[True] * len(src_words))
+        target = make_doc(vocab, tgt_words, tgt_ents)
+        pairs.append(make_pair(source, target, source_lang="en"))
+    pairs[1].user_data["xlt_projection"] = {"method": "x", "unaligned": [[4, 5, "LOC"]], "conflicts": []}
+    return pairs
+
+
+def test_predict_source_side_replaces_source_spans(tmp_path, model):
+    from spacy_xlt.pairs import get_source
+
+    vocab = spacy.blank("xx").vocab
+    pairs = write_docs(tmp_path / "pairs.spacy", source_pairs(vocab))
+    out, metrics = tmp_path / "pred.spacy", tmp_path / "m.json"
+    result = invoke("predict", model, pairs, out, "--side", "source", "--metrics", metrics)
+    assert result.exit_code == 0, result.output
+    assert "3 pairs, 3 predicted source spans" in flat(result)
+    got, before = read_docs(out), read_docs(pairs)
+    # the labeler's spans (Tomi, Bela) are the source spans now; the target is untouched
+    assert [[tuple(s) for s in source_spans(d)] for d in got] == [
+        [(0, 1, "PER")], [(0, 1, "PER")], [(0, 1, "PER")],
+    ]  # fmt: skip
+    assert [ents(d) for d in got] == [ents(d) for d in before]
+    assert [[t.text for t in d] for d in got] == [[t.text for t in d] for d in before]
+    assert all("xlt_projection" not in d.user_data for d in got)  # described the old spans
+    src = get_source(got[0])
+    assert [t.text for t in src] == ["Tomi", "ran", "home", "."] and ents(src) == [(0, 1, "PER")]
+    # --metrics scores the source sides: gold Tomi, Vessa, Bela; predicted Tomi, Bela, Bela
+    data = json.loads(metrics.read_text(encoding="utf8"))
+    assert data["side"] == "source" and data["n_docs"] == 3
+    for mode in ("strict", "default"):
+        micro = data[mode]["micro"]
+        assert micro["p"] == pytest.approx(2 / 3) and micro["r"] == pytest.approx(2 / 3)
+        assert data[mode]["per_label"]["LOC"]["support"] == 1
+    # the projector reads the new source spans
+    from spacy_xlt.cli import xlt_cli  # noqa: F401 (project is a command of the same app)
+
+    projected = tmp_path / "projected.spacy"
+    result = invoke("project", out, projected, "--method", "statistical", "--lang", "es")
+    assert result.exit_code == 0, result.output
+    assert sum(len(source_spans(d)) for d in read_docs(projected)) == 3
+
+
+def test_predict_source_side_langs_and_resume(tmp_path, model, monkeypatch):
+    """--langs fills {lang} as for targets; a crash after the first chunk resumes to the
+    uninterrupted output; a target run's resume file is another job."""
+    import spacy_xlt.cli.predict as predict
+
+    vocab = spacy.blank("xx").vocab
+    for lang in ("aa", "bb"):
+        write_docs(tmp_path / "pairs" / f"{lang}.spacy", source_pairs(vocab))
+    result = invoke(
+        "predict", model, tmp_path / "pairs/{lang}.spacy", tmp_path / "out/{lang}.spacy",
+        "--side", "source", "--langs", "aa,bb", "--chunk-size", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    whole = (tmp_path / "out/aa.spacy").read_bytes()
+    assert whole == (tmp_path / "out/bb.spacy").read_bytes()
+    real, calls = predict._docbin_text, []
+
+    def crash_second(docs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("simulated crash")
+        return real(docs)
+
+    nlp = predict.load_pipeline(str(model))
+    job = predict.predict_job(str(model), {})
+    out = tmp_path / "again.spacy"
+    monkeypatch.setattr(predict, "_docbin_text", crash_second)
+    with pytest.raises(RuntimeError):
+        predict.predict_file(nlp, tmp_path / "pairs/aa.spacy", out, job=job, chunk_size=1, side="source")
+    monkeypatch.undo()
+    # a target-side run on the same output is another job: refused, nothing lost
+    with pytest.raises(XLTError, match="XLTE290"):
+        predict.predict_file(nlp, tmp_path / "pairs/aa.spacy", out, job=job, chunk_size=1)
+    again = predict.predict_file(nlp, tmp_path / "pairs/aa.spacy", out, job=job, chunk_size=1, side="source")
+    assert again["resumed"] == 1 and again["n_docs"] == 3
+    assert out.read_bytes() == whole
+
+
+def test_predict_source_side_errors(tmp_path, gold, model):
+    out = tmp_path / "pred.spacy"
+    result = invoke("predict", model, gold, out, "--side", "source")  # gold: no pairs
+    assert result.exit_code == 1 and "XLTE461" in flat(result) and "doc 0" in flat(result)
+    result = invoke("predict", model, gold, out, "--side", "sources")
+    assert result.exit_code == 1 and "XLTE460" in flat(result)
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------
+# subset: pair filters by the projection records
+
+
+def projected_pairs(vocab):
+    """Four projected pairs: 0 complete; 1 lost a span (unaligned); 2 lost one in an overlap;
+    3 complete by its record but with a MISC target span the source lacks."""
+    docs = []
+    for src_ents, tgt_ents, unaligned, conflicts in (
+        ([(0, 1, "PER"), (2, 3, "ORG")], [(0, 1, "PER"), (2, 3, "ORG")], [], []),
+        ([(0, 1, "PER"), (2, 3, "ORG")], [(0, 1, "PER")], [[2, 3, "ORG"]], []),
+        ([(0, 1, "PER"), (2, 3, "MISC")], [(0, 1, "PER")], [], [[2, 3, "MISC"]]),
+        ([(0, 1, "PER")], [(0, 1, "PER"), (2, 3, "MISC")], [], []),
+    ):
+        source = make_doc(vocab, ["Tomi", "met", "Acme"], src_ents)
+        target = make_doc(vocab, ["Tomi", "vio", "Acme"], tgt_ents)
+        pair = make_pair(source, target, source_lang="en")
+        pair.user_data["xlt_projection"] = {"method": "p", "unaligned": unaligned, "conflicts": conflicts}
+        docs.append(pair)
+    return docs
+
+
+@pytest.fixture
+def projected(tmp_path) -> Path:
+    return write_docs(tmp_path / "projected.spacy", projected_pairs(spacy.blank("xx").vocab))
+
+
+def test_subset_drop_lost_and_equal_counts(tmp_path, projected):
+    def kept(*args):
+        out = tmp_path / "out.spacy"
+        result = invoke("subset", projected, out, *args)
+        assert result.exit_code == 0, result.output
+        return [ents(d) for d in read_docs(out)], flat(result)
+
+    all_ents = [ents(d) for d in read_docs(projected)]
+    got, output = kept("--drop-lost")
+    assert got == [all_ents[0], all_ents[3]]
+    assert "left out 2 pairs (2 with a lost source span, 0 with other span counts" in output
+    got, output = kept("--require-equal-counts")
+    assert got == [all_ents[0]]
+    assert "left out 3 pairs (0 with a lost source span, 3 with other span counts" in output
+    got, _ = kept("--drop-lost", "--require-equal-counts")
+    assert got == [all_ents[0]]
+    got, output = kept("--drop-lost", "--only-dropped")
+    assert got == [all_ents[1], all_ents[2]] and "kept only the pairs the filters drop" in output
+    # labels left out by --keep-labels count for neither test: pair 2 lost only a MISC span,
+    # pair 3's extra span is a MISC one
+    got, _ = kept("--drop-lost", "--keep-labels", "PER,ORG")
+    assert got == [all_ents[0], [(0, 1, "PER")], [(0, 1, "PER")]]
+    got, _ = kept("--require-equal-counts", "--keep-labels", "PER,ORG")
+    assert got == [all_ents[0], [(0, 1, "PER")], [(0, 1, "PER")]]
+    # --skip/--limit choose by position first, then the filter drops
+    got, _ = kept("--skip", "1", "--limit", "2", "--drop-lost")
+    assert got == []
+    got, _ = kept("--skip", "3")
+    assert got == [all_ents[3]]
+
+
+def test_subset_filter_function_counts(projected):
+    from spacy_xlt.cli.subset import PairFilter, subset_docs
+
+    docs, counts = subset_docs(projected, spacy.blank("xx").vocab, pair_filter=PairFilter(drop_lost=True))
+    assert len(docs) == 2
+    assert counts["dropped_pairs"] == {"n": 2, "lost": 2, "counts": 0}
+    assert counts["n_docs"] == 2 and counts["kept"] == {"MISC": 1, "ORG": 1, "PER": 2}
+    _, plain = subset_docs(projected, spacy.blank("xx").vocab)
+    assert "dropped_pairs" not in plain
+
+
+def test_subset_filter_errors(tmp_path, corpora, projected):
+    a, b = corpora  # a: plain docs; b: pairs without a projection record
+    out = tmp_path / "x.spacy"
+    cases = [
+        ([a, out, "--drop-lost"], "XLTE461"),
+        ([a, out, "--require-equal-counts"], "XLTE461"),
+        ([b, out, "--drop-lost"], "XLTE462"),
+        ([projected, out, "--only-dropped"], "XLTE463"),
+        ([projected, out, "--skip", "-1"], "XLTE464"),
+    ]
+    for args, code in cases:
+        result = invoke("subset", *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert code in flat(result), (args, result.output)
+    assert not out.exists()
+    # pairs with no record can still be filtered by their counts
+    result = invoke("subset", b, out, "--require-equal-counts")
+    assert result.exit_code == 0, result.output
+    assert len(read_docs(out)) == 2  # each target has its source's spans

@@ -5,6 +5,12 @@ The predicted Docs keep the gold tokens and spacing and nothing else of the gold
 OUTPUT can be scored against INPUT. With ``--langs``, ``{lang}`` in the paths is replaced by
 each language in turn, in one process: the pipeline is loaded once unless MODEL holds
 ``{lang}`` (one trained pipeline per language).
+
+With ``--side source`` INPUT holds parallel pairs, and the pipeline (a source-language one)
+annotates the source side of each: OUTPUT is the pairs with their source spans replaced by
+the predictions (target side untouched, the old projection record gone), ready for
+``spacy xlt project`` (translate-test); ``--metrics`` then scores the predicted source spans
+against the pairs' own.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ from .translate import RESTART_HELP
 LANG_FIELD = "{lang}"
 #: The modes ``--metrics`` scores: those of ``spacy xlt evaluate --mode both``.
 METRICS_MODES = ("strict", "default")
+#: What ``--side`` may annotate: the Docs themselves, or the source side of each pair.
+SIDES = ("target", "source")
+
+
+def check_side(side: str) -> str:
+    if side not in SIDES:
+        raise XLTError(Errors.E460.format(value=side))
+    return side
 
 
 @dataclass(frozen=True)
@@ -121,8 +135,13 @@ def predict_file(
     restart: bool = False,
     chunk_size: int = 0,
     lock: bool = True,
+    side: str = "target",
 ) -> dict:
     """Run ``nlp`` over the words of the gold corpus ``input_path`` and write the Docs.
+
+    ``side="source"``: ``input_path`` holds parallel pairs and ``nlp`` annotates the source
+    side of each; the Docs written are the pairs, with the predicted spans (``doc.ents``, or
+    ``doc.spans[spans_key]``) as their source spans (:func:`spacy_xlt.pairs.replace_source_spans`).
 
     ``chunk_size`` Docs (0: the pipeline's ``batch_size``) go through ``nlp.pipe`` at a
     time, and each finished chunk is kept in the resume file beside the output
@@ -132,14 +151,17 @@ def predict_file(
     (``lock=False``: the caller holds :func:`spacy_xlt.resume.output_lock`).
 
     Returns ``input``, ``output``, ``n_docs``, ``n_spans``, ``labels`` (predicted spans
-    per label, ``doc.ents`` or ``doc.spans[spans_key]``), ``resumed`` (docs finished by
-    earlier runs) and ``discarded`` (``restart`` removed a resume file).
+    per label, ``doc.ents`` or ``doc.spans[spans_key]``; the source spans with
+    ``side="source"``), ``resumed`` (docs finished by earlier runs) and ``discarded``
+    (``restart`` removed a resume file).
     """
     from spacy.tokens import Doc
 
     from ..corpora import count_spans, read_corpus
-    from ..pairs import write_docs
+    from ..pairs import source_spans, write_docs
     from ..resume import file_sha256, resuming
+
+    check_side(side)
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 0:
         raise XLTError(
@@ -149,11 +171,16 @@ def predict_file(
         )
     size = chunk_size or max(1, int(getattr(nlp, "batch_size", 0) or 1000))
     gold = read_corpus(input_path, fmt="spacy", lang=nlp.vocab)
-    bare = [
-        Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
-        for doc in gold
-    ]
+    if side == "source":
+        bare = source_docs(gold, nlp.vocab, input_path, "--side source")
+    else:
+        bare = [
+            Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+            for doc in gold
+        ]
     full_job = {"input_sha256": file_sha256(input_path), "n_docs": len(bare), **(job or {})}
+    if side == "source":  # a target run's job (and its resume files) stays as it was
+        full_job["side"] = side
     docs: List[Any] = []
     with resuming(
         output_path, "predict", full_job, restart=restart, inputs=[input_path], lock=lock
@@ -164,12 +191,21 @@ def predict_file(
         resumed = len(docs)
         for start in range(resumed, len(bare), size):
             chunk = list(nlp.pipe(bare[start : start + size]))
+            if side == "source":
+                chunk = with_predicted_sources(gold[start : start + size], chunk, spans_key, start)
             record = state.append(len(chunk), {"docbin": _docbin_text(chunk)})
             # the output is built from the records as they read back, in every run
             docs.extend(_decode_docs(record["docbin"], nlp.vocab))
         write_docs(docs, output_path, inputs=[input_path])
         state.finish()
-    labels = count_spans(docs, spans_key)
+    if side == "source":
+        labels: Dict[str, int] = {}
+        for i, doc in enumerate(docs):
+            for span in source_spans(doc, i):
+                labels[span.label] = labels.get(span.label, 0) + 1
+        labels = dict(sorted(labels.items()))
+    else:
+        labels = count_spans(docs, spans_key)
     return {
         "input": str(input_path),
         "output": str(output_path),
@@ -179,6 +215,91 @@ def predict_file(
         "resumed": resumed,
         "discarded": state.discarded,
     }
+
+
+def source_record(doc: Any, path: Path, index: int, what: str) -> Dict[str, Any]:
+    """The source record of the pair ``doc`` (doc ``index`` of ``path``); a Doc that is not
+    a pair is a coded error naming it and ``what`` needed its source side."""
+    from ..pairs import SOURCE_KEY
+
+    record = doc.user_data.get(SOURCE_KEY)
+    if not isinstance(record, dict) or "words" not in record:
+        raise XLTError(Errors.E461.format(path=path, index=index, what=what))
+    return record
+
+
+def source_docs(docs: Sequence[Any], vocab, path: Path, what: str) -> List[Any]:
+    """The source side of each pair of ``docs`` (read from ``path``) as a bare Doc: its
+    words and spacing, no spans."""
+    from spacy.tokens import Doc
+
+    out = []
+    for i, doc in enumerate(docs):
+        record = source_record(doc, path, i, what)
+        words = [str(w) for w in record["words"]]
+        spaces = [bool(s) for s in record.get("spaces") or [True] * len(words)]
+        out.append(Doc(vocab, words=words, spaces=spaces))
+    return out
+
+
+def with_predicted_sources(
+    pairs: Sequence[Any], predicted: Sequence[Any], spans_key: Optional[str], start: int = 0
+) -> List[Any]:
+    """The pairs with the spans of ``predicted`` (their source sides, annotated) as source spans."""
+    from ..pairs import doc_spans, replace_source_spans
+
+    return [
+        replace_source_spans(pair, doc_spans(pred, spans_key), spans_key, index=start + i)
+        for i, (pair, pred) in enumerate(zip(pairs, predicted))
+    ]
+
+
+def evaluate_source_sides(
+    gold_path: Path,
+    pred_path: Path,
+    spans_key: Optional[str] = None,
+    modes: Sequence[str] = METRICS_MODES,
+) -> dict:
+    """Score the source spans of the pairs in ``pred_path`` against those of the same pairs
+    in ``gold_path`` (same source words, else a coded error naming the pair): the dict of
+    ``spacy xlt evaluate --output``, with ``side: "source"``."""
+    from ..corpora import read_corpus
+    from ..evaluation import _excerpt, evaluate_tags
+    from ..labels import spans_to_tags
+    from ..pairs import source_spans
+
+    gold = read_corpus(gold_path, fmt="spacy")
+    pred = read_corpus(pred_path, fmt="spacy")
+    if len(gold) != len(pred):
+        raise XLTError(Errors.E060.format(n_gold=len(gold), n_pred=len(pred)))
+    gold_tags: List[List[str]] = []
+    pred_tags: List[List[str]] = []
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        g_words = [str(w) for w in source_record(g, gold_path, i, "--metrics")["words"]]
+        p_words = [str(w) for w in source_record(p, pred_path, i, "--metrics")["words"]]
+        if g_words != p_words:
+            pos = next(
+                (k for k, (a, b) in enumerate(zip(g_words, p_words)) if a != b),
+                min(len(g_words), len(p_words)),
+            )
+            raise XLTError(
+                Errors.E061.format(
+                    index=i, position=pos, gold=_excerpt(g_words, pos), pred=_excerpt(p_words, pos)
+                )
+            )
+        n = len(g_words)
+        gold_tags.append(spans_to_tags(source_spans(g, i), n, record=f"gold source {i}"))
+        pred_tags.append(spans_to_tags(source_spans(p, i), n, record=f"predicted source {i}"))
+    result: Dict[str, Any] = {
+        "gold": str(gold_path),
+        "pred": str(pred_path),
+        "spans_key": spans_key,
+        "side": "source",
+        "n_docs": len(gold),
+    }
+    for mode in modes:
+        result[mode] = evaluate_tags(gold_tags, pred_tags, mode)
+    return result
 
 
 def predict_job(model: str, overrides: Dict[str, Any]) -> Dict[str, Any]:
@@ -267,6 +388,12 @@ def predict_cli(
         0, "--chunk-size", help="Docs kept in the resume file per step (0: the pipeline's batch_size)"
     ),
     restart: bool = typer.Option(False, "--restart", help=RESTART_HELP),
+    side: str = typer.Option(
+        "target",
+        "--side",
+        help="target: annotate the Docs of INPUT; source: INPUT holds parallel pairs, annotate "
+        "the source side of each and write the pairs with the predicted source spans",
+    ),
 ) -> None:
     """Annotate the words of a gold corpus with a trained pipeline (gold spans removed).
 
@@ -275,6 +402,11 @@ def predict_cli(
     JSON. With --langs hau,ibo, {lang} in MODEL, INPUT, OUTPUT and --metrics is replaced by
     each language in one process; the pipeline is loaded once unless MODEL holds {lang}.
     Example: --set components.xlt_tagger.constrained=false
+
+    With --side source, INPUT holds parallel pairs and a source-language pipeline annotates
+    their source sides: OUTPUT is the pairs with the predicted source spans (target side
+    untouched), for `spacy xlt project` (translate-test); --metrics scores the predicted
+    source spans against the pairs' own.
 
     Resumable: finished chunks are kept in OUTPUT.partial.jsonl until OUTPUT is written;
     after a crash the same command continues after the last finished chunk (--restart
@@ -285,6 +417,7 @@ def predict_cli(
 
     locks = ExitStack()
     try:
+        check_side(side)
         lang_list = None if langs is None else comma_list(langs, "--langs")
         config = parse_overrides(overrides, dotted=True)
         jobs = plan_jobs(model, input_path, output_path, metrics_path, lang_list)
@@ -296,7 +429,7 @@ def predict_cli(
         locks.close()
         msg.fail(str(err), exits=1)
     with locks:
-        _run_jobs(jobs, config, gpu_id, spans_key, chunk_size, restart)
+        _run_jobs(jobs, config, gpu_id, spans_key, chunk_size, restart, side)
     if len(jobs) > 1:
         msg.info(f"{len(jobs)} languages done: {', '.join(str(job.lang) for job in jobs)}")
 
@@ -308,6 +441,7 @@ def _run_jobs(
     spans_key: Optional[str],
     chunk_size: int,
     restart: bool,
+    side: str = "target",
 ) -> None:
     from spacy.cli._util import setup_gpu
 
@@ -334,24 +468,28 @@ def _run_jobs(
                 restart=restart,
                 chunk_size=chunk_size,
                 lock=False,
+                side=side,
             )
             if result["discarded"]:
                 msg.info(f"{prefix}Discarded the resume file {resume_path(job.output)} (--restart)")
             if result["resumed"]:
                 msg.info(f"{prefix}Resumed after {result['resumed']} finished docs")
-            msg.good(
-                f"{prefix}{result['n_docs']} docs, {result['n_spans']} predicted spans "
-                f"-> {job.output}"
-            )
+            what = "pairs" if side == "source" else "docs"
+            spans = "predicted source spans" if side == "source" else "predicted spans"
+            msg.good(f"{prefix}{result['n_docs']} {what}, {result['n_spans']} {spans} -> {job.output}")
             after = long_input_counts(nlp)
             for (name, key), value in after.items():
                 if value - before.get((name, key), 0):
                     n = value - before.get((name, key), 0)
                     msg.info(f"{prefix}{name}: {key.replace('_', ' ')} {n} (this run)")
-            if job.metrics is not None:
+            if job.metrics is not None and side == "source":
+                scores = evaluate_source_sides(job.input, job.output, spans_key, METRICS_MODES)
+                msg.info(f"{prefix}source sides scored: predicted source spans against the pairs' own")
+            elif job.metrics is not None:
                 scores = evaluate_files(
                     job.input, job.output, spans_key=spans_key, modes=METRICS_MODES
                 )
+            if job.metrics is not None:
                 print_results(scores, METRICS_MODES)
                 save_results(scores, job.metrics)
         except XLTError as err:
