@@ -278,7 +278,7 @@ def _project_task(settings: Dict[str, Any], gpus: float) -> Callable[[int, bytes
 
 
 def _predict_task(settings: Dict[str, Any], gpus: float) -> Callable[[int, bytes], Dict[str, Any]]:
-    from .cli.predict import _docbin_text, load_pipeline, long_input_counts
+    from .prediction import _docbin_text, load_pipeline, long_input_counts
 
     gpu_id = settings.get("gpu_id", -1)
     if gpus > 0 or gpu_id >= 0:
@@ -576,7 +576,7 @@ def predict_file(
     lock: bool = True,
     side: str = "target",
 ) -> Dict[str, Any]:
-    """``spacy_xlt.cli.predict.predict_file`` on Ray: the pipeline ``model`` (with the
+    """:func:`spacy_xlt.prediction.predict_file` on Ray: the pipeline ``model`` (with the
     ``spacy.load`` config ``overrides``) is loaded once in each actor, never here, and each
     chunk's Docs go through it there; the same resume file, records and output (byte for
     byte) as the single-process run, whose rerun continues it (and the other way round).
@@ -587,37 +587,31 @@ def predict_file(
     Returns what ``predict_file`` returns, plus ``long_inputs`` (``{(component, count): n}``
     of this run) and ``actors``.
     """
-    from spacy.tokens import Doc
     from spacy.vocab import Vocab
 
-    from .cli.predict import (
+    from .corpora import read_corpus
+    from .pairs import write_docs
+    from .prediction import (
         _chunk_docs,
         _decode_docs,
         _docbin_text,
+        bare_docs,
+        check_chunk_size,
         check_side,
-        source_docs,
+        file_job,
+        file_result,
         with_predicted_sources,
     )
-    from .corpora import count_spans, read_corpus
-    from .pairs import source_spans, write_docs
-    from .resume import file_sha256, resuming
+    from .resume import resuming
 
     check_side(side)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 0:
-        raise XLTError(
-            Errors.E283.format(name="chunk_size", value=chunk_size, options="an int >= 0 (0: the pipeline's batch_size)")
-        )
+    check_chunk_size(chunk_size)
     overrides = dict(overrides or {})
     size = chunk_size or pipeline_batch_size(model, overrides)
     vocab = Vocab()  # Docs go to the actors as words and come back as DocBins: any vocab reads them
     gold = read_corpus(input_path, fmt="spacy", lang=vocab)
-    if side == "source":
-        bare = source_docs(gold, vocab, input_path, "--side source")
-    else:
-        bare = [Doc(vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc]) for doc in gold]
-    full_job = {"input_sha256": file_sha256(input_path), "n_docs": len(bare), **(job or {})}
-    if side == "source":
-        full_job["side"] = side
+    bare = bare_docs(gold, vocab, input_path, side)
+    full_job = file_job(input_path, len(bare), job, side)
     docs: List[Any] = []
     long_inputs: Dict[Tuple[str, str], int] = {}
     actors = 0
@@ -647,22 +641,5 @@ def predict_file(
                             long_inputs[(name, key)] = long_inputs.get((name, key), 0) + n
         write_docs(docs, output_path, inputs=[input_path])
         state.finish()
-    if side == "source":
-        labels: Dict[str, int] = {}
-        for i, doc in enumerate(docs):
-            for span in source_spans(doc, i):
-                labels[span.label] = labels.get(span.label, 0) + 1
-        labels = dict(sorted(labels.items()))
-    else:
-        labels = count_spans(docs, spans_key)
-    return {
-        "input": str(input_path),
-        "output": str(output_path),
-        "n_docs": len(docs),
-        "n_spans": sum(labels.values()),
-        "labels": labels,
-        "resumed": resumed,
-        "discarded": state.discarded,
-        "long_inputs": long_inputs,
-        "actors": actors,
-    }
+    result = file_result(input_path, output_path, docs, spans_key, side, resumed, state.discarded)
+    return {**result, "long_inputs": long_inputs, "actors": actors}

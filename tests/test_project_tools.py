@@ -631,7 +631,7 @@ def test_predict_source_side_replaces_source_spans(tmp_path, model):
 def test_predict_source_side_langs_and_resume(tmp_path, model, monkeypatch):
     """--langs fills {lang} as for targets; a crash after the first chunk resumes to the
     uninterrupted output; a target run's resume file is another job."""
-    import spacy_xlt.cli.predict as predict
+    import spacy_xlt.prediction as predict
 
     vocab = spacy.blank("xx").vocab
     for lang in ("aa", "bb"):

@@ -125,6 +125,18 @@ def test_options_are_checked_and_a_missing_ray_says_to_install_the_extra(tmp_pat
     assert not resume_path(tmp_path / "out.spacy").exists() and not (tmp_path / "out.spacy").exists()
 
 
+def test_predict_without_ray_installed_fails_at_once(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails
+    loads = []
+    monkeypatch.setattr(spacy, "load", lambda *a, **k: loads.append(a))
+    gold = _gold(tmp_path / "gold.spacy")
+    out = tmp_path / "out.spacy"
+    result = invoke("predict", tmp_path / "no-model", gold, out, "--ray", "local")
+    assert result.exit_code == 1 and "XLTE520" in result.output
+    assert "spacy xlt predict --ray" in flat(result.output) and "spacy-xlt[ray]" in flat(result.output)
+    assert not loads and not out.exists() and not resume_path(out).exists()
+
+
 # ---------------------------------------------------------------------------------------
 # translate
 
@@ -267,7 +279,7 @@ def _gold(path: Path) -> Path:
 
 @pytest.mark.slow
 def test_predict_on_ray_writes_the_single_process_output(tmp_path, ray_cluster, monkeypatch):
-    import spacy_xlt.cli.predict as predict
+    import spacy_xlt.prediction as predict
     from spacy_xlt.distributed import predict_file, ray_options
 
     pairs = _pairs(tmp_path / "pairs.spacy")
@@ -305,13 +317,43 @@ def test_predict_on_ray_writes_the_single_process_output(tmp_path, ray_cluster, 
     result = predict_file(ray_options("auto"), str(model), {}, pairs, tmp_path / "source_ray.spacy", job=job, chunk_size=3, side="source")
     assert (tmp_path / "source_ray.spacy").read_bytes() == (tmp_path / "source.spacy").read_bytes()
     assert result["labels"] == source["labels"]
-    # the command, once spacy xlt predict has --ray (spacy_xlt.cli.predict is edited apart)
-    import inspect
 
-    if "ray_address" in inspect.signature(predict.predict_cli).parameters:
-        cli = invoke("predict", model, gold, tmp_path / "cli.spacy", "--chunk-size", "2", "--ray", "auto")
-        assert cli.exit_code == 0, cli.output
-        assert (tmp_path / "cli.spacy").read_bytes() == single.read_bytes()
+
+@pytest.mark.slow
+def test_predict_command_on_ray_writes_the_single_process_output(tmp_path, ray_cluster):
+    pairs = _pairs(tmp_path / "pairs.spacy")
+    words = [next(read_docs(pairs))._.xlt_source[0].text]
+    model, gold = _pipeline(tmp_path / "model", words), _gold(tmp_path / "gold.spacy")
+    for name, source, extra in [("target", gold, []), ("source", pairs, ["--side", "source"])]:
+        single, on_ray = tmp_path / f"{name}_single.spacy", tmp_path / f"{name}_ray.spacy"
+        plain = invoke("predict", model, source, single, "--chunk-size", "2", *extra)
+        assert plain.exit_code == 0, plain.output
+        result = invoke("predict", model, source, on_ray, "--chunk-size", "2", *extra, "--ray", "auto")
+        assert result.exit_code == 0, result.output
+        assert "Predicted on Ray by 2 actors" in flat(result.output)
+        assert on_ray.read_bytes() == single.read_bytes() and not resume_path(on_ray).exists()
+        counts = [line for line in result.output.splitlines() if "predicted" in line]
+        assert counts == [line.replace("ray.spacy", "single.spacy") for line in plain.output.splitlines() if "predicted" in line]
+    # a single-process run interrupted after its first chunk: the command on Ray continues it
+    import spacy_xlt.prediction as predict
+
+    out = tmp_path / "out.spacy"
+    real, calls = predict._docbin_text, []
+
+    def crash_second(docs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("simulated crash")
+        return real(docs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(predict, "_docbin_text", crash_second)
+        crashed = invoke("predict", model, gold, out, "--chunk-size", "2")
+    assert isinstance(crashed.exception, RuntimeError) and read_resume_file(out).done == 2
+    again = invoke("predict", model, gold, out, "--chunk-size", "2", "--ray", "auto", "--ray-actors", "1")
+    assert again.exit_code == 0, again.output
+    assert "Resumed after 2 finished docs" in again.output and "by 1 actor" in flat(again.output)
+    assert out.read_bytes() == (tmp_path / "target_single.spacy").read_bytes()
 
 
 def test_the_driver_and_the_actors_build_the_projector_of_the_same_job(tmp_path, tiny_mt5, tiny_nllb):

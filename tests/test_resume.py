@@ -508,7 +508,7 @@ def _gold(path: Path) -> Path:
 
 
 def test_predict_resumes_to_the_uninterrupted_output(tmp_path, monkeypatch):
-    import spacy_xlt.cli.predict as predict
+    import spacy_xlt.prediction as predict
 
     model, gold = _ruler_pipeline(tmp_path / "model"), _gold(tmp_path / "gold.spacy")
     full, out = tmp_path / "full.spacy", tmp_path / "out.spacy"
