@@ -627,3 +627,35 @@ def test_translate_command_backend_ct2(tmp_path, tiny_nllb):
     assert outputs["hf"] == outputs["ct2"]
     bad = runner.invoke(xlt_cli, ["translate", str(tmp_path / "en.spacy"), str(tmp_path / "x.spacy"), "--model", str(tiny_nllb), "--tgt", "es", "--backend", "onnx"])
     assert bad.exit_code == 1 and "XLTE283" in bad.output
+
+
+def test_translate_test_command_backend_ct2(tmp_path, tiny_nllb):
+    """`spacy xlt translate-test --backend ct2` builds the component's translator with
+    CTranslate2 and writes what the HF backend writes (float32, greedy)."""
+    from spacy.tokens import DocBin
+    from typer.testing import CliRunner
+
+    from spacy_xlt.cli import xlt_cli
+
+    source = spacy.blank("en")
+    ruler = source.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": [{"IS_TITLE": True}]}])
+    source.to_disk(tmp_path / "source")
+    nlp = spacy.blank("xx")
+    docs = [nlp(t) for t in ("Amina met Kado in Lagos .", "Tunde left Accra .")]
+    DocBin(docs=docs).to_disk(tmp_path / "gold.spacy")
+    runner = CliRunner()
+    outputs = {}
+    for backend in ("hf", "ct2"):
+        out = tmp_path / f"{backend}.spacy"
+        args = ["translate-test", str(tmp_path / "gold.spacy"), str(out), "--pipeline", str(tmp_path / "source"),
+                "--model", str(tiny_nllb), "--tgt", "yo", "--lang", "xx", "--projector", "statistical",
+                "--num-beams", "1", "--max-new-tokens", "8", "--keep-unmapped", "--backend", backend,
+                "--compute-type", "default" if backend == "hf" else "float32"]  # fmt: skip
+        result = runner.invoke(xlt_cli, args)
+        assert result.exit_code == 0, result.output
+        outputs[backend] = out.read_bytes()
+    assert outputs["hf"] == outputs["ct2"]
+    bad = runner.invoke(xlt_cli, ["translate-test", str(tmp_path / "gold.spacy"), str(tmp_path / "x.spacy"), "--pipeline", str(tmp_path / "source"),
+                                  "--model", str(tiny_nllb), "--tgt", "yo", "--backend", "onnx"])  # fmt: skip
+    assert bad.exit_code == 1 and "XLTE283" in bad.output

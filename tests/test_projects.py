@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from spacy_xlt.pairs import read_docs
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = REPO / "projects"
 # what a checkout of a project holds (those it has); generated folders are left behind
@@ -22,7 +24,10 @@ ASSET_PROJECTS = ["masakhaner", "ote", "abstrct", "europarl"]
 # the repositories whose files CRLF line ends were removed from in the shared copy
 CRLF_SOURCES = ("ikergarcia1996/Easy-Label-Projection",)
 METHODS = ["zeroshot", "statistical", "statistical_en", "tprojection", "tprojection_en",
-               "tagger_constrained", "tagger_unconstrained"]
+           "easyproject", "easyproject_en", "codec", "codec_en", "translate_test",
+           "tagger_constrained", "tagger_unconstrained"]
+#: the columns of the smoke runs: two of the four marker routes (the other two train the same way)
+SMOKE_METHODS = [m for m in METHODS if m not in ("easyproject", "codec_en")]
 
 
 def _env() -> dict:
@@ -74,8 +79,37 @@ def test_dry_run_lists_every_command(tmp_path, name):
     assert any("--pipeline training/tprojection/model-best" in line for line in printed)
     # translate-train with and without the English data added
     assert any(re.search(r"subset '?corpus/silver/tprojection/\{lang\}\.spacy'? corpus/en_train\.spacy", line) for line in printed)
+    # the marker projectors (translate-train) with the EasyProject checkpoint, and translate-test
+    for method in ("easyproject", "codec"):
+        line = next(line for line in printed if f"--method {method}" in line)
+        assert "spacy xlt project" in line and "translator.name=ychenNLP/nllb-200-3.3B-easyproject" in line
+        assert any(re.search(rf"subset '?corpus/silver/{method}/\{{lang\}}\.spacy'? corpus/en_train\.spacy", line) for line in printed)
+    test_line = next(line for line in printed if "spacy xlt translate-test" in line)
+    assert "--pipeline training/zeroshot/model-best" in test_line and "--projector codec" in test_line
+    assert "--marker-model ychenNLP/nllb-200-3.3B-easyproject" in test_line and "translate_test/{lang}.json" in test_line
+    # every silver set is trained and scored, every method is a column of the table
+    assert config["vars"]["methods"].split(",") == METHODS
+    assert set(config["vars"]["silver_methods"].split(",")) == set(METHODS) - {"zeroshot", "translate_test", "tagger_constrained", "tagger_unconstrained"}
+    # one var switches the translator backend of translate and translate-test
+    assert _backends(printed) == {"translate": "hf", "translate-test": "hf"}
+    ct2 = _run(["run", "all", str(project), "--dry", "--vars.translate_backend", "ct2", "--vars.translate_compute_type", "int8"])
+    assert ct2.returncode == 0, ct2.stdout + ct2.stderr
+    ct2_printed = [line[len("Running command: "):] for line in re.sub(r"\x1b\[[0-9;]*m", "", ct2.stdout).splitlines() if line.startswith("Running command: ")]
+    assert _backends(ct2_printed) == {"translate": "ct2", "translate-test": "ct2"}
+    assert all("--compute-type int8" in line for line in ct2_printed if "--backend" in line)
     for line in printed:
         assert "models/" not in line, line  # real model names outside the smoke run
+
+
+def _backends(printed) -> dict:
+    """The --backend of the `spacy xlt translate` and `translate-test` command lines."""
+    out = {}
+    for line in printed:
+        found = re.search(r"spacy xlt (translate(?:-test)?) .*--backend (\S+)", line)
+        if found:
+            assert found.group(1) not in out, line
+            out[found.group(1)] = found.group(2)
+    return out
 
 
 def _dry(name: str, workflow: str, tmp_path: Path, *args: str):
@@ -197,23 +231,40 @@ def _check_table(results: Path, metrics: Path, langs, methods, n_docs=None):
     return rows
 
 
-def _smoke(name: str, tmp_path: Path, data_dir: Path) -> Path:
+def _smoke(name: str, tmp_path: Path, data_dir: Path, output: list = None) -> Path:
     project = _copy_project(name, tmp_path / name)
     result = _run(["run", "smoke", str(project), "--vars.smoke_data_dir", str(data_dir)], cwd=str(project), timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    if output is not None:
+        output.append(re.sub(r"\x1b\[[0-9;]*m", "", result.stdout))
     return project
+
+
+def _check_backends(stdout: str, expected: dict) -> None:
+    """The nested `weasel run all` ran translate and translate-test with these backends."""
+    printed = [line[len("Running command: "):] for line in stdout.splitlines() if line.startswith("Running command: ")]
+    assert _backends(printed) == expected
 
 
 @pytest.mark.slow
 def test_masakhaner_smoke_workflow_writes_results_from_metrics(tmp_path, data_dir):
-    project = _smoke("masakhaner", tmp_path, data_dir)
-    _check_table(project / "results", project / "metrics", ["hau"], METHODS, n_docs=50)
+    output = []
+    project = _smoke("masakhaner", tmp_path, data_dir, output)
+    _check_table(project / "results", project / "metrics", ["hau"], SMOKE_METHODS, n_docs=50)
+    # translate-test through CTranslate2 (int8), translate-train through transformers
+    _check_backends(output[0], {"translate": "hf", "translate-test": "ct2"})
+    assert "--compute-type int8" in next(line for line in output[0].splitlines() if "spacy xlt translate-test" in line)
+    assert len(list(read_docs(project / "predictions" / "translate_test" / "hau.spacy"))) == 50
 
 
 @pytest.mark.slow
 def test_ote_smoke_workflow_writes_results_from_metrics(tmp_path, data_dir):
-    project = _smoke("ote", tmp_path, data_dir)
-    _check_table(project / "results", project / "metrics", ["ru"], METHODS, n_docs=50)
+    output = []
+    project = _smoke("ote", tmp_path, data_dir, output)
+    _check_table(project / "results", project / "metrics", ["ru"], SMOKE_METHODS, n_docs=50)
+    # translate-train through CTranslate2, translate-test through transformers
+    _check_backends(output[0], {"translate": "ct2", "translate-test": "hf"})
+    assert len(list(read_docs(project / "corpus" / "translated" / "ru.spacy"))) == 100
     methods = ["statistical", "tprojection", "awesome", "simalign", "fast_align"]
     rows = _check_table(project / "results" / "projection", project / "metrics" / "projection", ["es"], methods, n_docs=676)
     # the published alignments are real: the whole hand-projected test set through our span step

@@ -74,11 +74,19 @@ def build_component(
     max_length: int = 256,
     device: Optional[str] = None,
     dtype: str = "float32",
+    backend: str = "hf",
+    compute_type: str = "default",
     overrides: Optional[Dict[str, Any]] = None,
 ):
     """A blank pipeline of the target language holding an initialized ``xlt_translate_test``
-    built from the options; (nlp, component)."""
+    built from the options; (nlp, component). ``backend``: the translator's (target ->
+    source), ``hf`` (``spacy_xlt.Translator.v1``) or ``ct2`` (``spacy_xlt.CT2Translator.v1``
+    with ``compute_type``)."""
     from .. import util
+    from ..translation import BACKENDS
+
+    if backend not in BACKENDS:
+        raise XLTError(Errors.E283.format(name="backend", value=backend, options=", ".join(BACKENDS)))
     from ..projectors import (
         _interpolated_block,
         _with_defaults,
@@ -100,6 +108,7 @@ def build_component(
             "num_beams": num_beams,
             "max_new_tokens": max_new_tokens,
             "max_length": max_length,
+            **({"@misc": "spacy_xlt.CT2Translator.v1", "compute_type": compute_type} if backend == "ct2" else {}),
         },
         "pipeline": pipeline,
         "projector": block,
@@ -287,6 +296,8 @@ def translate_test_cli(
     max_length: int = typer.Option(256, "--max-length", help="Longest input the translator reads, in tokens"),
     device: Optional[str] = typer.Option(None, "--device", help="Device of every model (cpu, cuda, cuda:0 …)"),
     dtype: str = typer.Option("float32", "--dtype", help="float32, float16 or bfloat16 (the translator)"),
+    backend: str = typer.Option("hf", "--backend", help="The translator's backend: hf (Hugging Face generate) or ct2 (CTranslate2: pip install spacy-xlt[ct2]; the model is converted when loaded)"),
+    compute_type: str = typer.Option("default", "--compute-type", help="With --backend ct2: default, float32, int8, int8_float16, float16 or bfloat16"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU of spaCy's own models (the source pipeline, e.g. a transformer NER), or -1 for CPU; --device sets the translators'"),
     metrics_path: Optional[Path] = typer.Option(None, "--metrics", help="Score OUTPUT against INPUT's spans and write the JSON of `spacy xlt evaluate --output` here"),
     restart: bool = typer.Option(False, "--restart", help=RESTART_HELP),
@@ -316,7 +327,7 @@ def translate_test_cli(
                     projector_config=projector_config, marker_model=marker_model, label_map=_label_map(label_map),
                     keep_unmapped=keep_unmapped, save_translation=save_translation, batch_size=batch_size,
                     num_beams=num_beams, max_new_tokens=max_new_tokens, max_length=max_length, device=device,
-                    dtype=dtype, overrides=settings,
+                    dtype=dtype, backend=backend, compute_type=compute_type, overrides=settings,
                 )  # fmt: skip
             job = translate_test_job(nlp, pipe, input_path, saved)
             result = translate_test_file(nlp, pipe, input_path, output_path, job=job, chunk_size=chunk_size, restart=restart, lock=False)
