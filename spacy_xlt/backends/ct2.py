@@ -262,19 +262,27 @@ class CT2Backend:
     device: Any
     counts: Any
 
-    @classmethod
-    def _check_ct2(cls, name: Any, compute_type: Any, inter_threads: Any, intra_threads: Any, device: Any) -> Tuple[str, int]:
-        """Check the CTranslate2 settings before anything else is built; (device, index)."""
+    def __init__(
+        self,
+        name: str,
+        *,
+        device: Union[str, int, None] = "cpu",
+        compute_type: str = "default",
+        inter_threads: int = 1,
+        intra_threads: int = 0,
+        **settings: Any,
+    ) -> None:
+        """The CTranslate2 settings, checked before anything else is built; ``settings``:
+        the Hugging Face backend's own (its names and defaults, so a ``@misc`` line is all
+        that switches a block between the two)."""
         if not isinstance(compute_type, str) or compute_type not in COMPUTE_TYPES:
             raise XLTError(
-                Errors.E441.format(value=compute_type, role=cls.role, options=", ".join(COMPUTE_TYPES))
+                Errors.E441.format(value=compute_type, role=self.role, options=", ".join(COMPUTE_TYPES))
             )
         check_min_ints((("inter_threads", inter_threads, 1), ("intra_threads", intra_threads, 0)))
-        where = ct2_device(device, cls.role)
-        import_ctranslate2(f"The CTranslate2 {cls.role} {name!r}")
-        return where
-
-    def _init_ct2(self, where: Tuple[str, int], compute_type: str, inter_threads: int, intra_threads: int) -> None:
+        where = ct2_device(device, self.role)
+        import_ctranslate2(f"The CTranslate2 {self.role} {name!r}")
+        super().__init__(name, device=device, **settings)  # type: ignore[call-arg]
         import torch
 
         self.ct2_device, self.ct2_index = where
@@ -474,63 +482,14 @@ class CT2Translator(CT2Backend, Translator):
 
     role = "translation model"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        style: str = "auto",
-        revision: Optional[str] = None,
-        device: Union[str, int, None] = "cpu",
-        dtype: str = "float32",
-        batch_size: int = 32,
-        max_length: int = 256,
-        num_beams: int = 4,
-        max_new_tokens: int = 256,
-        score_style: str = "tprojection",
-        compute_type: str = "default",
-        inter_threads: int = 1,
-        intra_threads: int = 0,
-    ) -> None:
-        where = self._check_ct2(name, compute_type, inter_threads, intra_threads, device)
-        super().__init__(
-            name,
-            style=style,
-            revision=revision,
-            device=device,
-            dtype=dtype,
-            batch_size=batch_size,
-            max_length=max_length,
-            num_beams=num_beams,
-            max_new_tokens=max_new_tokens,
-            score_style=score_style,
-        )
-        self._init_ct2(where, compute_type, inter_threads, intra_threads)
-
-    def score(self, sources: Sequence[str], targets: Sequence[str], src: str, tgt: str) -> np.ndarray:
-        """P(target_i | source_i), as :meth:`Translator.score` defines it: ``2 ** (-mean)`` of
-        the natural-log cross-entropy over the target's pieces and end id(s), the forced
-        language token excluded."""
-        sources, targets = list(sources), list(targets)
-        if len(sources) != len(targets):
-            raise XLTError(Errors.E285.format(n_src=len(sources), n_tgt=len(targets)))
-        if not sources:
-            return np.zeros(0, dtype=np.float64)
-        src_ids = [self._truncate(x, "score_truncated") for x in self.encode_texts(sources, src, target=False)]
-        tgt_ids = self.encode_texts(targets, tgt, target=True)
-        if self.score_style == "tprojection":
-            tgt_ids = [x + [self.eos_id] for x in tgt_ids]
-        tgt_ids = [self._truncate(x, "score_truncated") for x in tgt_ids]
-        skip = 0 if self.style == "plain" else 1
-        scores = np.zeros(len(sources), dtype=np.float64)
-        lengths = [len(a) + len(b) for a, b in zip(src_ids, tgt_ids)]
-        for batch in self.sorted_batches(lengths):
-            logps = self.model.score([src_ids[i] for i in batch], [tgt_ids[i] for i in batch])
-            for i, lp in zip(batch, logps):
-                kept = lp[skip:]
-                mean_nll = -kept.sum() / max(len(kept), 1)
-                scores[i] = 2.0 ** (-mean_nll)
-            self.counts["score_batches"] += 1
-        self.counts["scored"] += len(sources)
+    def _score_batch(self, src_ids: List[List[int]], tgt_ids: List[List[int]], skip: int) -> np.ndarray:
+        """:meth:`Translator.score`'s ``2 ** (-mean)`` of one batch, the log-probabilities
+        from CTranslate2's ``score_batch``."""
+        scores = np.zeros(len(src_ids), dtype=np.float64)
+        for k, lp in enumerate(self.model.score(src_ids, tgt_ids)):
+            kept = lp[skip:]
+            mean_nll = -kept.sum() / max(len(kept), 1)
+            scores[k] = 2.0 ** (-mean_nll)
         return scores
 
 
@@ -542,32 +501,6 @@ class CT2Generator(CT2Backend, Seq2SeqGenerator):
     ``inter_threads``, ``intra_threads`` (see :class:`CT2Translator`)."""
 
     role = "T-Projection generator"
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        revision: Optional[str] = None,
-        device: Union[str, int, None] = "cpu",
-        dtype: str = "float32",
-        batch_size: int = 8,
-        max_length: int = 256,
-        max_new_tokens: int = 64,
-        compute_type: str = "default",
-        inter_threads: int = 1,
-        intra_threads: int = 0,
-    ) -> None:
-        where = self._check_ct2(name, compute_type, inter_threads, intra_threads, device)
-        super().__init__(
-            name,
-            revision=revision,
-            device=device,
-            dtype=dtype,
-            batch_size=batch_size,
-            max_length=max_length,
-            max_new_tokens=max_new_tokens,
-        )
-        self._init_ct2(where, compute_type, inter_threads, intra_threads)
 
     def loss(self, inputs: Sequence[str], targets: Sequence[str]):
         raise XLTError(Errors.E448.format(role=self.role, name=self.name, what="train (it has no loss)"))

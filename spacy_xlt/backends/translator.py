@@ -301,8 +301,6 @@ class Translator(HFBackend):
         "tprojection", the default, a second end-of-sentence token, as the NMTScore fork that
         T-Projection installs does).
         """
-        import torch
-
         sources, targets = list(sources), list(targets)
         if len(sources) != len(targets):
             raise XLTError(Errors.E285.format(n_src=len(sources), n_tgt=len(targets)))
@@ -315,23 +313,30 @@ class Translator(HFBackend):
         tgt_ids = [self._truncate(x, "score_truncated") for x in tgt_ids]
         skip = 0 if self.style == "plain" else 1
         scores = np.zeros(len(sources), dtype=np.float64)
-        with torch.inference_mode():
-            lengths = [len(a) + len(b) for a, b in zip(src_ids, tgt_ids)]
-            for batch in self.sorted_batches(lengths):
-                input_ids, mask = self.pad([src_ids[i] for i in batch], self.pad_id)
-                labels, label_mask = self.pad([tgt_ids[i] for i in batch], -100)
-                out = self.model(input_ids=input_ids, attention_mask=mask, labels=labels)
-                logp = torch.log_softmax(out.logits.float(), dim=-1)
-                token_lp = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-                keep = label_mask.bool()
-                keep[:, :skip] = False
-                n = keep.sum(dim=1).clamp(min=1)
-                mean_nll = -(token_lp * keep).sum(dim=1) / n
-                probs = torch.pow(2.0, -mean_nll).cpu().numpy()
-                scores[batch] = probs
-                self.counts["score_batches"] += 1
+        lengths = [len(a) + len(b) for a, b in zip(src_ids, tgt_ids)]
+        for batch in self.sorted_batches(lengths):
+            scores[batch] = self._score_batch([src_ids[i] for i in batch], [tgt_ids[i] for i in batch], skip)
+            self.counts["score_batches"] += 1
         self.counts["scored"] += len(sources)
         return scores
+
+    def _score_batch(self, src_ids: List[List[int]], tgt_ids: List[List[int]], skip: int) -> np.ndarray:
+        """``2 ** (-mean natural-log cross-entropy)`` of each target row given its source row
+        (one batch, by teacher forcing), its first ``skip`` ids (the forced language token)
+        not scored."""
+        import torch
+
+        with torch.inference_mode():
+            input_ids, mask = self.pad(src_ids, self.pad_id)
+            labels, label_mask = self.pad(tgt_ids, -100)
+            out = self.model(input_ids=input_ids, attention_mask=mask, labels=labels)
+            logp = torch.log_softmax(out.logits.float(), dim=-1)
+            token_lp = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            keep = label_mask.bool()
+            keep[:, :skip] = False
+            n = keep.sum(dim=1).clamp(min=1)
+            mean_nll = -(token_lp * keep).sum(dim=1) / n
+            return torch.pow(2.0, -mean_nll).cpu().numpy()
 
 
 @registry.misc("spacy_xlt.Translator.v1")
