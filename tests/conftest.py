@@ -78,3 +78,16 @@ def tiny_m2m100(tiny_models_dir) -> Path:
 def tiny_causal_lm(tiny_models_dir) -> Path:
     """Decoder-only LM (LlamaForCausalLM + byte-level BPE tokenizer, left padding)."""
     return _tiny("causal_lm", tiny_models_dir)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module's tests (``pytestmark =
+    pytest.mark.usefixtures("one_torch_thread")``): on a shared CPU the default pool makes tiny
+    models 10x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -35,15 +35,7 @@ from spacy_xlt.testing import generate_parallel
 N_TOKENS = 2000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and the test machines are shared)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _long_pair(n=N_TOKENS, seed=1):

@@ -12,15 +12,7 @@ from spacy_xlt.pairs import make_pair, read_docs, set_doc_spans, source_spans, w
 from spacy_xlt.pipes.util import PROJECTION_KEY, PROJECTION_STATS
 from spacy_xlt.testing import generate_parallel
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _config(tiny_nllb, **extra):

@@ -28,15 +28,7 @@ from spacy_xlt.projection.markers import (
 )
 from spacy_xlt.testing import generate_parallel
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 WORD = st.text(alphabet="abcdefgh,.'ɛŋ", min_size=1, max_size=5).filter(lambda w: w.strip(",.'") != "" or len(w) == 1)

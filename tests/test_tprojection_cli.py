@@ -15,16 +15,7 @@ from spacy_xlt.resume import ResumeFile, resume_path
 from spacy_xlt.testing import detokenize, generate_parallel
 from spacy_xlt.translation import translate_docs
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One torch thread: on a shared CPU the default pool makes tiny models 10x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 runner = CliRunner()

@@ -13,16 +13,7 @@ from spacy_xlt.labels import TokenSpan
 from spacy_xlt.pairs import make_pair, set_doc_spans
 from spacy_xlt.testing import generate_parallel
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One torch thread: on a shared CPU the default pool makes tiny models 10x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _gold(nlp, words, spans):

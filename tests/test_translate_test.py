@@ -18,15 +18,7 @@ from spacy_xlt.pipes.translate_test import TRANSLATE_TEST_KEY
 from spacy_xlt.pipes.util import PROJECTION_KEY
 from spacy_xlt.testing import generate_parallel
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class CopyTranslator:

@@ -8,16 +8,7 @@ import pytest
 from spacy_xlt.backends.langcodes import LANGUAGES, lookup, model_code
 from spacy_xlt.errors import XLTError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One torch thread: on a shared CPU the default pool makes tiny models 10x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 MASAKHANER = (
