@@ -9,6 +9,7 @@ from typing import List
 
 import pytest
 import spacy
+from cli_helpers import crash_on_call
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from typer.testing import CliRunner
@@ -643,18 +644,10 @@ def test_predict_source_side_langs_and_resume(tmp_path, model, monkeypatch):
     assert result.exit_code == 0, result.output
     whole = (tmp_path / "out/aa.spacy").read_bytes()
     assert whole == (tmp_path / "out/bb.spacy").read_bytes()
-    real, calls = predict._docbin_text, []
-
-    def crash_second(docs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("simulated crash")
-        return real(docs)
-
     nlp = predict.load_pipeline(str(model))
     job = predict.predict_job(str(model), {})
     out = tmp_path / "again.spacy"
-    monkeypatch.setattr(predict, "_docbin_text", crash_second)
+    monkeypatch.setattr(predict, "_docbin_text", crash_on_call(predict._docbin_text, 2))
     with pytest.raises(RuntimeError):
         predict.predict_file(nlp, tmp_path / "pairs/aa.spacy", out, job=job, chunk_size=1, side="source")
     monkeypatch.undo()

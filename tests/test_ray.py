@@ -17,25 +17,21 @@ from pathlib import Path
 
 import pytest
 import spacy
-from spacy.tokens import Doc, DocBin
-from typer.testing import CliRunner
+from cli_helpers import (
+    alignments_file,
+    count_rows,
+    crash_on_call,
+    flat,
+    gold_file,
+    invoke,
+    pairs_file,
+    sources_file,
+    translate_args,
+)
 
-from spacy_xlt.cli import xlt_cli
 from spacy_xlt.errors import XLTError
-from spacy_xlt.labels import TokenSpan
-from spacy_xlt.pairs import make_pair, read_docs, set_doc_spans
+from spacy_xlt.pairs import read_docs
 from spacy_xlt.resume import read_resume_file, resume_path
-from spacy_xlt.testing import detokenize, generate_parallel
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(xlt_cli, [str(a) for a in args])
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 @pytest.fixture(scope="module")
@@ -54,38 +50,6 @@ def ray_cluster():
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def _sources(path: Path, n: int = 7) -> Path:
-    nlp = spacy.blank("en")
-    db = DocBin(store_user_data=True)
-    for ex in generate_parallel(n, "en", "es", seed=2):
-        db.add(nlp(detokenize(ex.src_words)))
-    db.add(Doc(nlp.vocab, words=[]))  # an empty doc stays an empty pair
-    db.to_disk(path)
-    return path
-
-
-def _pairs(path: Path, n: int = 7) -> Path:
-    nlp = spacy.blank("es")
-    db = DocBin(store_user_data=True)
-    for ex in generate_parallel(n, "en", "es", seed=4):
-        s = Doc(nlp.vocab, words=ex.src_words)
-        set_doc_spans(s, [TokenSpan(*x) for x in ex.src_spans])
-        db.add(make_pair(s, Doc(nlp.vocab, words=ex.tgt_words), source_lang="en"))
-    db.to_disk(path)
-    return path
-
-
-def _alignments(path: Path, n: int = 7) -> Path:
-    lines = [" ".join(f"{i}-{j}" for i, j in ex.alignment) for ex in generate_parallel(n, "en", "es", seed=4)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf8")
-    return path
-
-
-def _counts(output: str) -> list:
-    rows = [line.split() for line in output.splitlines()]
-    return [row for row in rows if row and row[0] in ("pairs", "source", "projected", "unaligned", "lost")]
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,10 +73,10 @@ def test_options_are_checked_and_a_missing_ray_says_to_install_the_extra(tmp_pat
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails
     with pytest.raises(XLTError, match=r'XLTE520.*pip install "spacy-xlt\[ray\]"'):
         import_ray()
-    src = _sources(tmp_path / "src.spacy", n=2)
+    src = sources_file(tmp_path / "src.spacy", 2)
     result = invoke("translate", src, tmp_path / "out.spacy", "--model", "x", "--tgt", "es", "--ray", "auto")
     assert result.exit_code == 1 and "XLTE520" in result.output and "spacy-xlt[ray]" in flat(result.output)
-    pairs = _pairs(tmp_path / "pairs.spacy", n=2)
+    pairs = pairs_file(tmp_path / "pairs.spacy", 2)
     result = invoke("project", pairs, tmp_path / "proj.spacy", "--ray", "auto")
     assert result.exit_code == 1 and "XLTE520" in result.output
     assert not resume_path(tmp_path / "out.spacy").exists() and not (tmp_path / "out.spacy").exists()
@@ -122,7 +86,7 @@ def test_predict_without_ray_installed_fails_at_once(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails
     loads = []
     monkeypatch.setattr(spacy, "load", lambda *a, **k: loads.append(a))
-    gold = _gold(tmp_path / "gold.spacy")
+    gold = gold_file(tmp_path / "gold.spacy")
     out = tmp_path / "out.spacy"
     result = invoke("predict", tmp_path / "no-model", gold, out, "--ray", "local")
     assert result.exit_code == 1 and "XLTE520" in result.output
@@ -134,23 +98,18 @@ def test_predict_without_ray_installed_fails_at_once(tmp_path, monkeypatch):
 # translate
 
 
-def _translate_args(src, out, model, *extra):
-    return ["translate", src, out, "--model", model, "--tgt", "es", "--num-beams", "1",
-            "--max-new-tokens", "6", "--chunk-size", "2", *extra]  # fmt: skip
-
-
 @pytest.mark.slow
 def test_translate_on_ray_writes_the_single_process_output(tmp_path, tiny_nllb, ray_cluster):
-    src = _sources(tmp_path / "src.spacy")
+    src = sources_file(tmp_path / "src.spacy", 7)
     single, on_ray = tmp_path / "single.spacy", tmp_path / "ray.spacy"
-    plain = invoke(*_translate_args(src, single, tiny_nllb))
+    plain = invoke(*translate_args(src, single, tiny_nllb))
     assert plain.exit_code == 0, plain.output
-    result = invoke(*_translate_args(src, on_ray, tiny_nllb, "--ray", "auto"))
+    result = invoke(*translate_args(src, on_ray, tiny_nllb, "--ray", "auto"))
     assert result.exit_code == 0, result.output
     assert "Translated on Ray by 2 actors" in flat(result.output)
     assert on_ray.read_bytes() == single.read_bytes() and not resume_path(on_ray).exists()
     # a language the model lacks: the actors' coded error, and nothing left behind
-    bad = invoke(*_translate_args(src, tmp_path / "bad.spacy", tiny_nllb, "--ray", "auto")[:6], "bbj", "--ray", "auto")
+    bad = invoke(*translate_args(src, tmp_path / "bad.spacy", tiny_nllb, "--ray", "auto")[:6], "bbj", "--ray", "auto")
     assert bad.exit_code == 1 and "XLTE281" in bad.output
     assert not resume_path(tmp_path / "bad.spacy").exists()
 
@@ -173,7 +132,7 @@ def test_an_interrupted_ray_run_continues_without_ray_and_the_other_way_round(tm
     from spacy_xlt.distributed import ray_options
     from spacy_xlt.translation import translate_docs
 
-    src = _sources(tmp_path / "src.spacy", n=9)  # 10 docs: chunks of 2 at 0, 2, 4, 6, 8
+    src = sources_file(tmp_path / "src.spacy", 9)  # 10 docs: chunks of 2 at 0, 2, 4, 6, 8
     texts = [d.text for d in read_docs(src)]
     kwargs = dict(model="reverser", src="en", tgt="es", chunk_size=2, progress=False)
     full = tmp_path / "full.spacy"
@@ -206,7 +165,7 @@ def test_an_interrupted_ray_run_continues_without_ray_and_the_other_way_round(tm
 
 @pytest.mark.slow
 def test_project_tprojection_on_ray_writes_the_single_process_output(tmp_path, tiny_mt5, tiny_nllb, ray_cluster):
-    pairs = _pairs(tmp_path / "pairs.spacy")
+    pairs = pairs_file(tmp_path / "pairs.spacy", 7)
 
     def args(output, *extra):
         return ["project", pairs, output, "--generator", tiny_mt5, "--set", f"translator.name={tiny_nllb}",
@@ -219,20 +178,20 @@ def test_project_tprojection_on_ray_writes_the_single_process_output(tmp_path, t
     assert result.exit_code == 0, result.output
     assert "Projected on Ray by 2 actors" in flat(result.output)
     assert (tmp_path / "ray.spacy").read_bytes() == (tmp_path / "single.spacy").read_bytes()
-    assert _counts(result.output) == _counts(single.output) and _counts(result.output)
+    assert count_rows(result.output) == count_rows(single.output) and count_rows(result.output)
 
 
 @pytest.mark.slow
 def test_project_alignments_and_statistical_on_ray(tmp_path, ray_cluster):
-    pairs = _pairs(tmp_path / "pairs.spacy")
-    links = _alignments(tmp_path / "links.talp")
+    pairs = pairs_file(tmp_path / "pairs.spacy", 7)
+    links = alignments_file(tmp_path / "links.talp", 7)
     base = ["project", pairs, None, "--alignments", links, "--set", "batch_size=2"]
     single = invoke(*[tmp_path / "single.spacy" if a is None else a for a in base])
     assert single.exit_code == 0, single.output
     result = invoke(*[tmp_path / "ray.spacy" if a is None else a for a in base], "--ray", "auto")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "ray.spacy").read_bytes() == (tmp_path / "single.spacy").read_bytes()
-    assert _counts(result.output) == _counts(single.output) and int(_counts(result.output)[2][1]) > 0
+    assert count_rows(result.output) == count_rows(single.output) and int(count_rows(result.output)[2][1]) > 0
     # the statistical aligner needs every pair at once: one task on one actor, same bytes
     stat = ["project", pairs, None, "--set", "batch_size=2"]
     single = invoke(*[tmp_path / "stat_single.spacy" if a is None else a for a in stat])
@@ -241,7 +200,7 @@ def test_project_alignments_and_statistical_on_ray(tmp_path, ray_cluster):
     assert result.exit_code == 0, result.output
     assert "cannot be split" in flat(result.output) and "Projected on Ray by 1 actor" in flat(result.output)
     assert (tmp_path / "stat_ray.spacy").read_bytes() == (tmp_path / "stat_single.spacy").read_bytes()
-    assert _counts(result.output) == _counts(single.output)
+    assert count_rows(result.output) == count_rows(single.output)
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,22 +221,14 @@ def _pipeline(path: Path, words=()) -> Path:
     return path
 
 
-def _gold(path: Path) -> Path:
-    vocab = spacy.blank("xx").vocab
-    words = [["Tomi", "ran", "home"], ["Bela", "saw", "Kurno", "near", "Vessa"], ["Tomi", "left"],
-             ["Vessa", "is", "far"], ["nobody"], ["Kurno", "and", "Tomi", "met"]]  # fmt: skip
-    DocBin(docs=[Doc(vocab, words=w) for w in words], store_user_data=True).to_disk(path)
-    return path
-
-
 @pytest.mark.slow
 def test_predict_on_ray_writes_the_single_process_output(tmp_path, ray_cluster, monkeypatch):
     import spacy_xlt.prediction as predict
     from spacy_xlt.distributed import predict_file, ray_options
 
-    pairs = _pairs(tmp_path / "pairs.spacy")
+    pairs = pairs_file(tmp_path / "pairs.spacy", 7)
     words = [next(read_docs(pairs))._.xlt_source[0].text]
-    model, gold = _pipeline(tmp_path / "model", words), _gold(tmp_path / "gold.spacy")
+    model, gold = _pipeline(tmp_path / "model", words), gold_file(tmp_path / "gold.spacy")
     job = predict.predict_job(str(model), {})
     single = tmp_path / "single.spacy"
     nlp = predict.load_pipeline(str(model))
@@ -289,15 +240,7 @@ def test_predict_on_ray_writes_the_single_process_output(tmp_path, ray_cluster, 
     assert {k: result[k] for k in plain} == {**plain, "output": str(on_ray)}
     # interrupted after the first chunk without Ray: continued on Ray, the same bytes
     out = tmp_path / "out.spacy"
-    real, calls = predict._docbin_text, []
-
-    def crash_second(docs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("simulated crash")
-        return real(docs)
-
-    monkeypatch.setattr(predict, "_docbin_text", crash_second)
+    monkeypatch.setattr(predict, "_docbin_text", crash_on_call(predict._docbin_text, 2))
     with pytest.raises(RuntimeError):
         predict.predict_file(nlp, gold, out, job=job, chunk_size=2)
     monkeypatch.undo()
@@ -314,9 +257,9 @@ def test_predict_on_ray_writes_the_single_process_output(tmp_path, ray_cluster, 
 
 @pytest.mark.slow
 def test_predict_command_on_ray_writes_the_single_process_output(tmp_path, ray_cluster):
-    pairs = _pairs(tmp_path / "pairs.spacy")
+    pairs = pairs_file(tmp_path / "pairs.spacy", 7)
     words = [next(read_docs(pairs))._.xlt_source[0].text]
-    model, gold = _pipeline(tmp_path / "model", words), _gold(tmp_path / "gold.spacy")
+    model, gold = _pipeline(tmp_path / "model", words), gold_file(tmp_path / "gold.spacy")
     for name, source, extra in [("target", gold, []), ("source", pairs, ["--side", "source"])]:
         single, on_ray = tmp_path / f"{name}_single.spacy", tmp_path / f"{name}_ray.spacy"
         plain = invoke("predict", model, source, single, "--chunk-size", "2", *extra)
@@ -331,16 +274,8 @@ def test_predict_command_on_ray_writes_the_single_process_output(tmp_path, ray_c
     import spacy_xlt.prediction as predict
 
     out = tmp_path / "out.spacy"
-    real, calls = predict._docbin_text, []
-
-    def crash_second(docs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("simulated crash")
-        return real(docs)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(predict, "_docbin_text", crash_second)
+        patch.setattr(predict, "_docbin_text", crash_on_call(predict._docbin_text, 2))
         crashed = invoke("predict", model, gold, out, "--chunk-size", "2")
     assert isinstance(crashed.exception, RuntimeError) and read_resume_file(out).done == 2
     again = invoke("predict", model, gold, out, "--chunk-size", "2", "--ray", "auto", "--ray-actors", "1")
@@ -362,8 +297,8 @@ def test_the_driver_and_the_actors_build_the_projector_of_the_same_job(tmp_path,
         projector_recipe,
     )
 
-    pairs = _pairs(tmp_path / "pairs.spacy", n=2)
-    links = _alignments(tmp_path / "links.talp", n=2)
+    pairs = pairs_file(tmp_path / "pairs.spacy", 2)
+    links = alignments_file(tmp_path / "links.talp", 2)
     configs = [
         method_config("statistical"),
         apply_overrides(method_config("alignments"), {"aligner.path": str(links), "max_gap": 3}),

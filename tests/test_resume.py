@@ -14,13 +14,21 @@ from pathlib import Path
 
 import pytest
 import spacy
+from cli_helpers import (
+    alignments_file,
+    count_rows,
+    crash_on_call,
+    flat,
+    gold_file,
+    invoke,
+    pairs_file,
+    sources_file,
+    translate_args,
+)
 from spacy.tokens import Doc, DocBin
-from typer.testing import CliRunner
 
-from spacy_xlt.cli import xlt_cli
 from spacy_xlt.errors import XLTError
-from spacy_xlt.labels import TokenSpan
-from spacy_xlt.pairs import make_pair, read_docs, set_doc_spans
+from spacy_xlt.pairs import read_docs
 from spacy_xlt.resume import (
     FORMAT,
     ResumeFile,
@@ -29,22 +37,11 @@ from spacy_xlt.resume import (
     read_resume_file,
     resume_path,
 )
-from spacy_xlt.testing import detokenize, generate_parallel
 
-runner = CliRunner()
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def invoke(*args):
-    return runner.invoke(xlt_cli, [str(a) for a in args])
-
-
-def flat(text: str) -> str:
-    """Output with wasabi's line wrapping undone."""
-    return " ".join(text.split())
 
 
 def xlt(*args, timeout=300) -> subprocess.CompletedProcess:
@@ -181,21 +178,6 @@ def test_the_lock_fails_at_once_naming_output_and_lock(tmp_path):
 # translate
 
 
-def _sources(path: Path, n: int = 5) -> Path:
-    nlp = spacy.blank("en")
-    db = DocBin(store_user_data=True)
-    for ex in generate_parallel(n, "en", "es", seed=2):
-        db.add(nlp(detokenize(ex.src_words)))
-    db.add(Doc(nlp.vocab, words=[]))  # an empty doc stays an empty pair
-    db.to_disk(path)
-    return path
-
-
-def _translate_args(src, out, model, *extra):
-    return ["translate", src, out, "--model", model, "--tgt", "es", "--num-beams", "1",
-            "--max-new-tokens", "6", "--chunk-size", "2", *extra]  # fmt: skip
-
-
 class Crashing:
     """A translator that fails on call ``fail_at``."""
 
@@ -211,14 +193,14 @@ class Crashing:
 
 
 def test_translate_failed_starts_leave_nothing_in_the_way(tmp_path, tiny_nllb):
-    src = _sources(tmp_path / "src.spacy")
+    src = sources_file(tmp_path / "src.spacy", 5)
     out = tmp_path / "out.spacy"
-    bad_lang = invoke(*_translate_args(src, out, tiny_nllb)[:6], "bbj")
+    bad_lang = invoke(*translate_args(src, out, tiny_nllb)[:6], "bbj")
     assert bad_lang.exit_code == 1 and "XLTE281" in bad_lang.output
-    missing = invoke(*_translate_args(src, out, tmp_path / "no_model"))
+    missing = invoke(*translate_args(src, out, tmp_path / "no_model"))
     assert missing.exit_code == 1 and "Could not load the translation model" in flat(missing.output)
     assert not resume_path(out).exists() and not out.exists()
-    good = invoke(*_translate_args(src, out, tiny_nllb))
+    good = invoke(*translate_args(src, out, tiny_nllb))
     assert good.exit_code == 0, good.output
     assert "Resumed" not in good.output and len(list(read_docs(out))) == 6
     assert not resume_path(out).exists()
@@ -228,26 +210,18 @@ def test_translate_resumes_to_the_uninterrupted_output(tmp_path, tiny_nllb, monk
     from spacy_xlt.backends.translator import Translator
     from spacy_xlt.translation import translate_docs
 
-    src = _sources(tmp_path / "src.spacy")
+    src = sources_file(tmp_path / "src.spacy", 5)
     full, out = tmp_path / "full.spacy", tmp_path / "out.spacy"
-    assert invoke(*_translate_args(src, full, tiny_nllb)).exit_code == 0
+    assert invoke(*translate_args(src, full, tiny_nllb)).exit_code == 0
     # interrupted in the second chunk
     real = Translator.translate
-    calls = []
-
-    def crash_second(self, texts, src_lang, tgt_lang):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("simulated crash")
-        return real(self, texts, src_lang, tgt_lang)
-
-    monkeypatch.setattr(Translator, "translate", crash_second)
-    crashed = invoke(*_translate_args(src, out, tiny_nllb))
+    monkeypatch.setattr(Translator, "translate", crash_on_call(real, 2))
+    crashed = invoke(*translate_args(src, out, tiny_nllb))
     assert isinstance(crashed.exception, RuntimeError) and not out.exists()
     monkeypatch.setattr(Translator, "translate", real)
     kept = read_resume_file(out)
     assert [(r.start, r.n) for r in kept.records] == [(0, 2)] and kept.found_header["command"] == "translate"
-    again = invoke(*_translate_args(src, out, tiny_nllb))
+    again = invoke(*translate_args(src, out, tiny_nllb))
     assert again.exit_code == 0, again.output
     assert "Resumed after 2 finished docs" in again.output
     assert out.read_bytes() == full.read_bytes() and not resume_path(out).exists()
@@ -268,29 +242,29 @@ def test_translate_resumes_to_the_uninterrupted_output(tmp_path, tiny_nllb, monk
 
 
 def test_translate_prints_long_input_counts(tmp_path, tiny_nllb):
-    src = _sources(tmp_path / "src.spacy")
-    result = invoke(*_translate_args(src, tmp_path / "out.spacy", tiny_nllb, "--max-length", "4"))
+    src = sources_file(tmp_path / "src.spacy", 5)
+    result = invoke(*translate_args(src, tmp_path / "out.spacy", tiny_nllb, "--max-length", "4"))
     assert result.exit_code == 0, result.output
     assert "Inputs longer than --max-length 4 tokens" in flat(result.output)
     assert "chunked 5" in flat(result.output) or "truncated 5" in flat(result.output)
-    plain = invoke(*_translate_args(src, tmp_path / "plain.spacy", tiny_nllb))
+    plain = invoke(*translate_args(src, tmp_path / "plain.spacy", tiny_nllb))
     assert "--max-length" not in plain.output
 
 
 def test_translate_other_job_and_empty_resume_file(tmp_path, tiny_nllb):
-    src = _sources(tmp_path / "src.spacy")
+    src = sources_file(tmp_path / "src.spacy", 5)
     out = tmp_path / "out.spacy"
     side = resume_path(out)
     side.write_text("", encoding="utf8")
-    empty = invoke(*_translate_args(src, out, tiny_nllb))
+    empty = invoke(*translate_args(src, out, tiny_nllb))
     assert empty.exit_code == 1 and "XLTE391" in empty.output and "--restart" in flat(empty.output)
     other = ResumeFile(out, "translate", {"input_sha256": "x"})
     other.load(restart=True)
     other.append(1, {"translations": ["x"], "counts": {}})
-    refused = invoke(*_translate_args(src, out, tiny_nllb))
+    refused = invoke(*translate_args(src, out, tiny_nllb))
     assert refused.exit_code == 1 and "XLTE290" in refused.output
     assert side.exists() and not out.exists()  # its work is not lost unasked
-    restarted = invoke(*_translate_args(src, out, tiny_nllb, "--restart"))
+    restarted = invoke(*translate_args(src, out, tiny_nllb, "--restart"))
     assert restarted.exit_code == 0, restarted.output
     assert "Discarded the resume file" in flat(restarted.output) and not side.exists()
     assert len(list(read_docs(out))) == 6
@@ -318,11 +292,11 @@ xlt_cli(sys.argv[1:], prog_name="spacy xlt")
 def test_two_concurrent_translate_runs(tmp_path, tiny_nllb):
     """The second run on an output fails at once naming the output and the lock; the first
     (held in its second chunk until the second has failed) completes correctly."""
-    src = _sources(tmp_path / "src.spacy", n=7)
+    src = sources_file(tmp_path / "src.spacy", 7)
     ref, out = tmp_path / "ref.spacy", tmp_path / "out.spacy"
-    assert xlt(*_translate_args(src, ref, tiny_nllb)).returncode == 0
+    assert xlt(*translate_args(src, ref, tiny_nllb)).returncode == 0
     go = tmp_path / "go"
-    args = [str(a) for a in _translate_args(src, out, tiny_nllb)]
+    args = [str(a) for a in translate_args(src, out, tiny_nllb)]
     first = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, *args],
         env={**ENV, "XLT_TEST_GO": str(go)},
@@ -357,48 +331,10 @@ def test_two_concurrent_translate_runs(tmp_path, tiny_nllb):
 # project
 
 
-def _pairs(path: Path, n: int = 6) -> Path:
-    nlp = spacy.blank("es")
-    db = DocBin(store_user_data=True)
-    for ex in generate_parallel(n, "en", "es", seed=4):
-        s = Doc(nlp.vocab, words=ex.src_words)
-        set_doc_spans(s, [TokenSpan(*x) for x in ex.src_spans])
-        db.add(make_pair(s, Doc(nlp.vocab, words=ex.tgt_words), source_lang="en"))
-    db.to_disk(path)
-    return path
-
-
-def _alignments(path: Path, n: int = 6) -> Path:
-    lines = [" ".join(f"{i}-{j}" for i, j in ex.alignment) for ex in generate_parallel(n, "en", "es", seed=4)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf8")
-    return path
-
-
-def _counts(output: str) -> list:
-    """The rows of the printed counts table but the seconds."""
-    rows = [line.split() for line in output.splitlines()]
-    names = ("pairs", "source", "projected", "unaligned", "lost")
-    return [row for row in rows if row and row[0] in names]
-
-
-def _crash_on_call(monkeypatch, cls, name, at):
-    real = getattr(cls, name)
-    calls = []
-
-    def crashing(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == at:
-            raise RuntimeError("simulated crash")
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(cls, name, crashing)
-    return real
-
-
 def test_project_tprojection_resumes_to_the_uninterrupted_output(tmp_path, tiny_mt5, tiny_nllb, monkeypatch):
     from spacy_xlt.pipes.tprojection import TProjectionPipe
 
-    pairs = _pairs(tmp_path / "pairs.spacy")
+    pairs = pairs_file(tmp_path / "pairs.spacy", 6)
     full, out = tmp_path / "full.spacy", tmp_path / "out.spacy"
 
     def args(output, *extra):
@@ -408,7 +344,7 @@ def test_project_tprojection_resumes_to_the_uninterrupted_output(tmp_path, tiny_
 
     uninterrupted = invoke(*args(full))
     assert uninterrupted.exit_code == 0, uninterrupted.output
-    _crash_on_call(monkeypatch, TProjectionPipe, "project", 3)
+    monkeypatch.setattr(TProjectionPipe, "project", crash_on_call(TProjectionPipe.project, 3))
     crashed = invoke(*args(out))
     assert isinstance(crashed.exception, RuntimeError) and not out.exists()
     assert [r.n for r in read_resume_file(out).records] == [2, 2]
@@ -420,7 +356,7 @@ def test_project_tprojection_resumes_to_the_uninterrupted_output(tmp_path, tiny_
     assert again.exit_code == 0, again.output
     assert "Resumed after 4 finished pairs" in again.output
     assert out.read_bytes() == full.read_bytes() and not resume_path(out).exists()
-    assert _counts(again.output) == _counts(uninterrupted.output) and _counts(again.output)
+    assert count_rows(again.output) == count_rows(uninterrupted.output) and count_rows(again.output)
     # the output is what the projector itself writes (the library path, no resume file)
     from spacy_xlt.pairs import write_pairs
     from spacy_xlt.projectors import apply_overrides, build_projector, method_config, project_docs
@@ -438,14 +374,14 @@ def test_project_tprojection_resumes_to_the_uninterrupted_output(tmp_path, tiny_
 def test_project_alignments_resume_and_statistical_does_not(tmp_path, monkeypatch):
     from spacy_xlt.projection.given import PharaohAlignments
 
-    pairs = _pairs(tmp_path / "pairs.spacy")
-    links = _alignments(tmp_path / "links.talp")
+    pairs = pairs_file(tmp_path / "pairs.spacy", 6)
+    links = alignments_file(tmp_path / "links.talp", 6)
     full, out = tmp_path / "full.spacy", tmp_path / "out.spacy"
     args = ["project", pairs, None, "--alignments", links, "--set", "batch_size=2"]
     uninterrupted = invoke(*[full if a is None else a for a in args])
     assert uninterrupted.exit_code == 0, uninterrupted.output
-    assert int(_counts(uninterrupted.output)[2][1]) > 0  # spans were projected
-    _crash_on_call(monkeypatch, PharaohAlignments, "align", 2)
+    assert int(count_rows(uninterrupted.output)[2][1]) > 0  # spans were projected
+    monkeypatch.setattr(PharaohAlignments, "align", crash_on_call(PharaohAlignments.align, 2))
     crashed = invoke(*[out if a is None else a for a in args])
     assert isinstance(crashed.exception, RuntimeError)
     monkeypatch.undo()
@@ -453,10 +389,10 @@ def test_project_alignments_resume_and_statistical_does_not(tmp_path, monkeypatc
     assert again.exit_code == 0, again.output
     assert "Resumed after 2 finished pairs" in again.output
     assert out.read_bytes() == full.read_bytes()
-    assert _counts(again.output) == _counts(uninterrupted.output)
+    assert count_rows(again.output) == count_rows(uninterrupted.output)
     # a Pharaoh file changed in between is another job
     stale = tmp_path / "stale.spacy"
-    _crash_on_call(monkeypatch, PharaohAlignments, "align", 2)
+    monkeypatch.setattr(PharaohAlignments, "align", crash_on_call(PharaohAlignments.align, 2))
     invoke(*[stale if a is None else a for a in args])
     monkeypatch.undo()
     links.write_text(links.read_text(encoding="utf8").replace("0-0", "0-1", 1), encoding="utf8")
@@ -491,31 +427,14 @@ def _ruler_pipeline(path: Path) -> Path:
     return path
 
 
-def _gold(path: Path) -> Path:
-    vocab = spacy.blank("xx").vocab
-    words = [["Tomi", "ran", "home"], ["Bela", "saw", "Kurno", "near", "Vessa"], ["Tomi", "left"],
-             ["Vessa", "is", "far"], ["nobody"]]  # fmt: skip
-    DocBin(docs=[Doc(vocab, words=w) for w in words], store_user_data=True).to_disk(path)
-    return path
-
-
 def test_predict_resumes_to_the_uninterrupted_output(tmp_path, monkeypatch):
     import spacy_xlt.prediction as predict
 
-    model, gold = _ruler_pipeline(tmp_path / "model"), _gold(tmp_path / "gold.spacy")
+    model, gold = _ruler_pipeline(tmp_path / "model"), gold_file(tmp_path / "gold.spacy", 5)
     full, out = tmp_path / "full.spacy", tmp_path / "out.spacy"
     uninterrupted = invoke("predict", model, gold, full, "--chunk-size", "2")
     assert uninterrupted.exit_code == 0, uninterrupted.output
-    real = predict._docbin_text
-    calls = []
-
-    def crash_second(docs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("simulated crash")
-        return real(docs)
-
-    monkeypatch.setattr(predict, "_docbin_text", crash_second)
+    monkeypatch.setattr(predict, "_docbin_text", crash_on_call(predict._docbin_text, 2))
     crashed = invoke("predict", model, gold, out, "--chunk-size", "2")
     assert isinstance(crashed.exception, RuntimeError) and not out.exists()
     monkeypatch.undo()
@@ -532,8 +451,7 @@ def test_predict_resumes_to_the_uninterrupted_output(tmp_path, monkeypatch):
     write_docs(list(nlp.pipe(bare)), tmp_path / "direct.spacy")
     assert (tmp_path / "direct.spacy").read_bytes() == full.read_bytes()
     # another pipeline (its config changed) is another job; --restart starts over
-    monkeypatch.setattr(predict, "_docbin_text", crash_second)
-    calls.clear()
+    monkeypatch.setattr(predict, "_docbin_text", crash_on_call(predict._docbin_text, 2))
     invoke("predict", model, gold, out, "--chunk-size", "2")
     monkeypatch.undo()
     refused = invoke("predict", model, gold, out, "--set", "components.entity_ruler.overwrite_ents=true")
@@ -544,7 +462,7 @@ def test_predict_resumes_to_the_uninterrupted_output(tmp_path, monkeypatch):
 
 
 def test_predict_lock_is_taken_before_the_pipeline_loads(tmp_path, monkeypatch):
-    model, gold = _ruler_pipeline(tmp_path / "model"), _gold(tmp_path / "gold.spacy")
+    model, gold = _ruler_pipeline(tmp_path / "model"), gold_file(tmp_path / "gold.spacy", 5)
     out = tmp_path / "out.spacy"
     loads = []
     real = spacy.load
