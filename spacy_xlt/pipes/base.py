@@ -49,6 +49,14 @@ class BackendStore:
     def _on_load(self) -> None:
         """Called after backends were loaded (initialize, from_disk, from_bytes)."""
 
+    def load_backends(self) -> None:
+        """Load every backend not loaded yet from its configured name (hub or folder): a
+        component's ``initialize``, the only step that may reach the hub."""
+        for backend in self.backends.values():
+            if not backend.loaded:
+                backend.load()
+        self._on_load()
+
     def _check_cfg(self, cfg: Any, where: Any) -> Dict[str, Any]:
         if not isinstance(cfg, dict) or cfg.get("version") != CFG_VERSION:
             raise XLTError(Errors.E325.format(path=where, name=self.name, why=f"unknown cfg {cfg!r}"))
@@ -126,13 +134,6 @@ class HFPipe(BackendStore, TrainablePipe):
         self.cfg: Dict[str, Any] = {}
 
     # --- loading -----------------------------------------------------------------------------
-
-    def load_backends(self) -> None:
-        """Load every backend not loaded yet from its configured name (hub or folder)."""
-        for backend in self.backends.values():
-            if not backend.loaded:
-                backend.load()
-        self._on_load()
 
     def _on_load(self) -> None:
         backend = self.backends.get(self.trainable) if self.trainable is not None else None

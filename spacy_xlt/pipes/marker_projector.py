@@ -51,16 +51,18 @@ from ..projection.markers import (
     MarkerProjection,
     MarkerResult,
 )
-from ..ty import Backend, TranslatorBackend
+from ..ty import Backend
 from .base import BackendStore
 from .util import (
     DEFAULT_SCORE_WEIGHTS,
     PROJECTION_KEY,
     check_setting,
+    check_translator,
     count_projection,
     follow_spans_key,
     is_int,
     projection_record,
+    require_translator,
     score_spans,
 )
 
@@ -211,10 +213,10 @@ class MarkerProjector(BackendStore, Pipe):
             ("threshold", threshold, _is_number(threshold, 0.0, 1.0), "a number in [0, 1]"),
             ("delta_high", delta_high, _is_number(delta_high, 0.0, float("inf")), "a number >= 0"),
             ("delta_low", delta_low, _is_number(delta_low, 0.0, float("inf")), "a number >= 0"),
-            ("translator", type(translator).__name__, isinstance(translator, TranslatorBackend), "a translator backend (translate and score), e.g. spacy_xlt.Translator.v1"),
         )
         for setting, value, ok, options in checks:
             check_setting(name, setting, value, ok, options)
+        check_translator(name, translator)
         self.vocab = vocab
         self.name = name
         self.translator = translator
@@ -259,9 +261,7 @@ class MarkerProjector(BackendStore, Pipe):
         return [t.text for t in doc], [bool(t.whitespace_) for t in doc]
 
     def require(self) -> None:
-        require = getattr(self.translator, "require", None)
-        if callable(require):
-            require()
+        require_translator(self.translator)
         if self.target_lang in (None, "xx"):
             raise XLTError(Errors.E295.format(name=self.name))
 
@@ -336,9 +336,7 @@ class MarkerProjector(BackendStore, Pipe):
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None) -> None:
         """Load the translator (the only step that may reach the hub)."""
-        for backend in self.backends.values():
-            if not backend.loaded:
-                backend.load()
+        self.load_backends()
         follow_spans_key(nlp, self.name, self.spans_key)
         self.stats.clear()
 

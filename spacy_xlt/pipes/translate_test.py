@@ -47,14 +47,16 @@ from spacy.util import ensure_path, minibatch, registry
 from ..errors import Errors, XLTError
 from ..labels import TokenSpan
 from ..pairs import SOURCE_KEY, make_pair, set_doc_spans
-from ..ty import Backend, TranslatorBackend
+from ..ty import Backend
 from .base import BackendStore
 from .util import (
     DEFAULT_SCORE_WEIGHTS,
     PROJECTION_KEY,
     check_setting,
+    check_translator,
     follow_spans_key,
     is_int,
+    require_translator,
     score_spans,
 )
 
@@ -235,10 +237,10 @@ class TranslateTest(BackendStore, Pipe):
             ("batch_size", batch_size, is_int(batch_size, 1), "an integer >= 1"),
             ("pipeline", pipeline, isinstance(pipeline, str) and bool(pipeline), "a pipeline package name or folder"),
             ("source_lang", source_lang, isinstance(source_lang, str) and bool(source_lang), "a language code (ISO 639 or the translator's)"),
-            ("translator", type(translator).__name__, isinstance(translator, TranslatorBackend), "a translator backend (translate and score), e.g. spacy_xlt.Translator.v1"),
         )
         for setting, value, ok, options in checks:
             check_setting(name, setting, value, ok, options)
+        check_translator(name, translator)
         self.vocab = vocab
         self.name = name
         self.translator = translator
@@ -269,9 +271,7 @@ class TranslateTest(BackendStore, Pipe):
     def require(self) -> None:
         if self.target_lang in (None, "xx"):
             raise XLTError(Errors.E295.format(name=self.name))
-        require = getattr(self.translator, "require", None)
-        if callable(require):
-            require()
+        require_translator(self.translator)
         if self.source_nlp is None:
             raise XLTError(Errors.E487.format(component=self.name, name=self.pipeline))
 
@@ -350,9 +350,7 @@ class TranslateTest(BackendStore, Pipe):
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None) -> None:
         """Load the translator, the source pipeline (by its name or folder) and the
         projector's models: the only step that may reach the hub."""
-        for backend in self.backends.values():
-            if not backend.loaded:
-                backend.load()
+        self.load_backends()
         if self.source_nlp is None:
             self._set_source(load_source_pipeline(self.pipeline, self.name))
         init = getattr(self.projector, "initialize", None)

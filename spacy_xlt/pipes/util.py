@@ -16,6 +16,7 @@ from spacy.util import registry
 from ..errors import Errors, XLTError
 from ..labels import TokenSpan
 from ..pairs import PROJECTION_KEY  # noqa: F401 (the projectors import it from here)
+from ..ty import TranslatorBackend
 
 #: The counts every projector keeps in ``stats``: pairs seen, source spans, source spans
 #: projected, source spans with no target at all ("unaligned": no aligned token, or no
@@ -156,6 +157,20 @@ def check_setting(component: str, name: str, value: Any, ok: bool, options: str)
     """A coded error naming the component, the setting and what it accepts."""
     if not ok:
         raise XLTError(Errors.E326.format(name=name, value=value, component=component, options=options))
+
+
+def check_translator(component: str, translator: Any) -> None:
+    """The coded error of a component whose ``translator`` setting is no translator backend."""
+    options = "a translator backend (translate and score), e.g. spacy_xlt.Translator.v1"
+    check_setting(component, "translator", type(translator).__name__, isinstance(translator, TranslatorBackend), options)
+
+
+def require_translator(translator: Any) -> None:
+    """The translator's own error when it is not loaded yet (one without ``require``, a
+    plain ``TranslatorBackend``, is always ready)."""
+    require = getattr(translator, "require", None)
+    if callable(require):
+        require()
 
 
 def is_int(value: Any, low: int) -> bool:
