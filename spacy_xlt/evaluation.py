@@ -126,6 +126,13 @@ def _excerpt(words: Sequence[str], position: int, width: int = 3) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def words_differ(index: int, gold: Sequence[str], pred: Sequence[str]) -> XLTError:
+    """The coded error (E061) for gold and predicted Docs ``index`` whose words differ, at
+    the first position where they do."""
+    pos = next((k for k, (a, b) in enumerate(zip(gold, pred)) if a != b), min(len(gold), len(pred)))
+    return XLTError(Errors.E061.format(index=index, position=pos, gold=_excerpt(gold, pos), pred=_excerpt(pred, pos)))
+
+
 def docs_to_tags(
     gold_docs: Iterable[Doc],
     pred_docs: Iterable[Doc],
@@ -147,15 +154,7 @@ def docs_to_tags(
         g_words = [t.text for t in g]
         p_words = [t.text for t in p]
         if len(g_words) != len(p_words) or (require_same_tokens and g_words != p_words):
-            pos = next(
-                (k for k, (a, b) in enumerate(zip(g_words, p_words)) if a != b),
-                min(len(g_words), len(p_words)),
-            )
-            raise XLTError(
-                Errors.E061.format(
-                    index=i, position=pos, gold=_excerpt(g_words, pos), pred=_excerpt(p_words, pos)
-                )
-            )
+            raise words_differ(i, g_words, p_words)
         gold_tags.append(
             spans_to_tags(doc_spans(g, spans_key), len(g), record=f"gold document {i}")
         )

@@ -304,7 +304,7 @@ def evaluate_source_sides(
     in ``gold_path`` (same source words, else a coded error naming the pair): the dict of
     ``spacy xlt evaluate --output``, with ``side: "source"``."""
     from .corpora import read_corpus
-    from .evaluation import _excerpt, evaluate_tags
+    from .evaluation import evaluate_tags, words_differ
     from .labels import spans_to_tags
     from .pairs import source_spans
 
@@ -318,15 +318,7 @@ def evaluate_source_sides(
         g_words = [str(w) for w in source_record(g, gold_path, i, "--metrics")["words"]]
         p_words = [str(w) for w in source_record(p, pred_path, i, "--metrics")["words"]]
         if g_words != p_words:
-            pos = next(
-                (k for k, (a, b) in enumerate(zip(g_words, p_words)) if a != b),
-                min(len(g_words), len(p_words)),
-            )
-            raise XLTError(
-                Errors.E061.format(
-                    index=i, position=pos, gold=_excerpt(g_words, pos), pred=_excerpt(p_words, pos)
-                )
-            )
+            raise words_differ(i, g_words, p_words)
         n = len(g_words)
         gold_tags.append(spans_to_tags(source_spans(g, i), n, record=f"gold source {i}"))
         pred_tags.append(spans_to_tags(source_spans(p, i), n, record=f"predicted source {i}"))
