@@ -43,3 +43,16 @@ def parse_overrides(items: Sequence[str], *, dotted: bool = False) -> Dict[str, 
         except json.JSONDecodeError:
             overrides[key] = value
     return overrides
+
+
+def report_resume(counts: Dict[str, Any], output: Any, what: str = "docs", *, prefix: str = "", extra: str = "") -> None:
+    """The resume lines a resumable command prints: the resume file it discarded
+    (``--restart``) and the ``what`` that earlier runs had finished."""
+    from wasabi import msg
+
+    from ..resume import resume_path
+
+    if counts["discarded"]:
+        msg.info(f"{prefix}Discarded the resume file {resume_path(output)} (--restart)")
+    if counts["resumed"]:
+        msg.info(f"{prefix}Resumed after {counts['resumed']} finished {what}{extra}")

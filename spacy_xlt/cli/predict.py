@@ -28,7 +28,7 @@ from wasabi import msg
 from ..errors import XLTError
 from ..prediction import METRICS_MODES, PredictJob, check_inputs, check_side, plan_jobs
 from ._app import xlt_cli
-from ._util import comma_list, parse_overrides
+from ._util import comma_list, parse_overrides, report_resume
 from .translate import RAY_ACTORS_HELP, RAY_CPUS_HELP, RAY_GPUS_HELP, RAY_HELP, RESTART_HELP
 
 
@@ -140,7 +140,6 @@ def _run_jobs(
     from spacy.cli._util import setup_gpu
 
     from ..prediction import Pipelines, run_job, score_job
-    from ..resume import resume_path
     from .evaluate import print_results, save_results
 
     if ray is None:  # with --ray, each actor takes its own GPU
@@ -161,10 +160,7 @@ def _run_jobs(
                 gpu_id=gpu_id,
                 ray=ray,
             )
-            if result["discarded"]:
-                msg.info(f"{prefix}Discarded the resume file {resume_path(job.output)} (--restart)")
-            if result["resumed"]:
-                msg.info(f"{prefix}Resumed after {result['resumed']} finished docs")
+            report_resume(result, job.output, prefix=prefix)
             what = "pairs" if side == "source" else "docs"
             spans = "predicted source spans" if side == "source" else "predicted spans"
             msg.good(

@@ -16,7 +16,7 @@ from wasabi import msg
 
 from ..errors import Errors, XLTError
 from ._app import xlt_cli
-from ._util import parse_overrides
+from ._util import parse_overrides, report_resume
 from .translate import RAY_ACTORS_HELP, RAY_CPUS_HELP, RAY_GPUS_HELP, RAY_HELP, RESTART_HELP
 
 SET_HELP = (
@@ -124,7 +124,7 @@ def project_cli(
     from ..runtime import tune_malloc
 
     tune_malloc()  # model backends on a CPU: far fewer page faults (SPACY_XLT_MALLOC=default: off)
-    from ..resume import output_lock, resume_path
+    from ..resume import output_lock
 
     if metrics_path is not None and gold_path is None:
         msg.fail(Errors.E099.format(option="--metrics", needs="--gold"), exits=1)
@@ -165,10 +165,7 @@ def project_cli(
             )
     except XLTError as err:
         msg.fail(str(err), exits=1)
-    if counts["discarded"]:
-        msg.info(f"Discarded the resume file {resume_path(output_path)} (--restart)")
-    if counts["resumed"]:
-        msg.info(f"Resumed after {counts['resumed']} finished pairs")
+    report_resume(counts, output_path, "pairs")
     print_counts(counts)
     if counts.get("ray_actors"):
         msg.info(f"Projected on Ray by {counts['ray_actors']} actor{'s' if counts['ray_actors'] > 1 else ''}")

@@ -22,9 +22,9 @@ import typer
 from wasabi import msg
 
 from ..errors import XLTError
-from ..resume import resume_path
 from ..translation import long_input_counts, spacy_lang, translate_docs  # noqa: F401 (re-exported)
 from ._app import xlt_cli
+from ._util import report_resume
 
 RESTART_HELP = (
     "Discard the resume file of an earlier, unfinished run (OUT.spacy.partial.jsonl) and "
@@ -135,12 +135,8 @@ def translate_cli(
         )
     except XLTError as err:
         msg.fail(str(err), exits=1)
-    if counts["discarded"]:
-        msg.info(f"Discarded the resume file {resume_path(output_path)} (--restart)")
-    if counts["resumed"]:
-        dropped = counts["dropped_partial_lines"]
-        extra = f"; dropped {dropped} broken last line" if dropped else ""
-        msg.info(f"Resumed after {counts['resumed']} finished docs{extra}")
+    dropped = counts["dropped_partial_lines"]
+    report_resume(counts, output_path, extra=f"; dropped {dropped} broken last line" if dropped else "")
     if counts["long_inputs"]:
         items = ", ".join(f"{key} {n}" for key, n in counts["long_inputs"].items())
         msg.warn(f"Inputs longer than --max-length {max_length} tokens: {items}")

@@ -25,7 +25,7 @@ from wasabi import msg
 from ..errors import Errors, XLTError
 from ..translation import long_input_counts, spacy_lang
 from ._app import xlt_cli
-from ._util import parse_overrides
+from ._util import parse_overrides, report_resume
 from .translate import RESTART_HELP
 
 COMPONENT = "xlt_translate_test"
@@ -312,7 +312,7 @@ def translate_test_cli(
     from spacy.cli._util import setup_gpu
 
     from ..io import check_output
-    from ..resume import output_lock, resume_path
+    from ..resume import output_lock
 
     try:
         settings = parse_overrides(overrides)
@@ -333,10 +333,7 @@ def translate_test_cli(
             result = translate_test_file(nlp, pipe, input_path, output_path, job=job, chunk_size=chunk_size, restart=restart, lock=False)
     except XLTError as err:
         msg.fail(str(err), exits=1)
-    if result["discarded"]:
-        msg.info(f"Discarded the resume file {resume_path(output_path)} (--restart)")
-    if result["resumed"]:
-        msg.info(f"Resumed after {result['resumed']} finished docs")
+    report_resume(result, output_path)
     counts = result["counts"]
     rows = [
         ("docs", result["docs"]),
