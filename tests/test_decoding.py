@@ -480,9 +480,12 @@ def test_incremental_processor_masks_as_the_reference(
     num_beams=st.integers(1, 5),
     prompt=st.integers(1, 3),
     n_steps=st.integers(1, 25),
+    slack=st.sampled_from([1, 2, 8, 100]),
     data=st.data(),
 )
-def test_incremental_processor_follows_any_reordering(n_inputs, num_beams, prompt, n_steps, data):
+def test_incremental_processor_follows_any_reordering(
+    n_inputs, num_beams, prompt, n_steps, slack, data
+):
     """Rows reordered, duplicated and dropped at random between calls (each new row extends
     a random row of its input), ids allowed or not (dead rows), prompts that differ between
     rows: the incremental processor masks as the reference. Calls that do not extend the
@@ -495,6 +498,7 @@ def test_incremental_processor_follows_any_reordering(n_inputs, num_beams, promp
     automata = [_toy() for _ in range(n_inputs)]
     vocab = 30
     new = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=[1])
+    new.prune_slack = slack  # key columns pruned every step (1) ... never (100)
     ref = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=[1], method="prefix")
     ids_st = st.integers(0, vocab - 1)
     rows = [data.draw(st.lists(ids_st, min_size=prompt, max_size=prompt)) for _ in automata]
@@ -526,6 +530,32 @@ def test_incremental_processor_follows_any_reordering(n_inputs, num_beams, promp
         rows = new_rows
     assert new.steps == ref.steps == n_steps and new.dead_rows == ref.dead_rows
     assert new.resyncs <= jumps
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n=st.integers(1, 40))
+def test_first_difference(data, n):
+    """The binary search finds the first index at which two sequences differ."""
+    from spacy_xlt.decoding.processor import _first_difference
+
+    x = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    y = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    if x == y:
+        y[-1] += 1
+    expected = next(i for i, (a, b) in enumerate(zip(x, y)) if a != b)
+    assert _first_difference(x, y) == _first_difference(tuple(y), tuple(x)) == expected
+
+
+def test_automaton_caches_are_its_steps():
+    """``transitions`` and ``allowed_so_far`` hold exactly what ``step`` and
+    ``allowed_ids`` returned (the processor reads them first)."""
+    aut = _toy()
+    state, seen = aut.start, {}
+    for t in aut.target([]):
+        seen[(state, t)] = nxt = aut.step(state, t)
+        assert aut.allowed_so_far.get(state, aut.allowed_ids(state)) == aut.allowed_ids(state)
+        state = nxt
+    assert all(aut.transitions[key] == value for key, value in seen.items())
 
 
 def test_incremental_processor_recomputes_after_a_jump(codecs):

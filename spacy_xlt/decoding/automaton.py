@@ -86,6 +86,9 @@ class TaggingAutomaton:
         if not self.end_ids:
             raise XLTError(Errors.E240.format(record=record, what="the end"))
         self.n = len(self.word_ids)
+        # the items after a boundary outside a span, with their ids (before / after the words)
+        self._open_items = [(_OPEN, lab, self.open_ids[lab]) for lab in self.labels]
+        self._eos_items = [(_EOS, None, self.end_ids[:1])]
         # positions numbered as they are reached (the items that may follow a boundary, each
         # as consecutive numbers, one per id): each one's id (-1: the final position, 0) and
         # the positions after it, a sorted tuple (those after an item's last id: when first
@@ -100,6 +103,11 @@ class TaggingAutomaton:
         self._index: Dict[Tuple[int, ...], int] = {}
         self._allowed: Dict[int, Tuple[int, ...]] = {}
         self._next: Dict[Tuple[int, int], int] = {}
+        #: the steps and allowed ids computed so far, read-only: ``transitions[(state, id)]``
+        #: is ``step(state, id)``, ``allowed_so_far[state]`` is ``allowed_ids(state)`` (a
+        #: caller that looks them up first saves a method call per row and step)
+        self.transitions: Mapping[Tuple[int, int], int] = self._next
+        self.allowed_so_far: Mapping[int, Tuple[int, ...]] = self._allowed
         self.start = self._intern(self._entry(_ORIGIN))
 
     # --- structure ---------------------------------------------------------------------
@@ -149,16 +157,25 @@ class TaggingAutomaton:
         if b is None:
             return (self._final,)
         out = self._entries.get(b)
-        if out is None:
+        if out is None:  # the items of _items(b), with their ids, inlined (a hot path)
+            i, open_label, has_word = b
+            items: List[Tuple[str, Optional[str], Tuple[int, ...]]] = []
+            if i < self.n:
+                items.append((_WORD, None, self.word_ids[i]))
+            if open_label is None:
+                items.extend(self._open_items if i < self.n else self._eos_items)
+            elif has_word:
+                items.append((_CLOSE, None, self.close_ids[open_label]))
+            expect, succ, last_of = self._expect, self._succ, self._last_of
             firsts = []
-            for kind, label in self._items(b):
-                ids = self._ids(b, kind, label)
-                first = len(self._expect)
-                self._expect.extend(ids)
-                self._succ.extend([(p,) for p in range(first + 1, first + len(ids))])
-                self._succ.append(None)
-                self._last_of[first + len(ids) - 1] = (b, kind, label)
+            for kind, label, ids in items:
+                first = len(expect)
                 firsts.append(first)
+                expect.extend(ids)
+                if len(ids) > 1:
+                    succ.extend([(p,) for p in range(first + 1, first + len(ids))])
+                succ.append(None)
+                last_of[len(expect) - 1] = (b, kind, label)
             out = self._entries[b] = tuple(firsts)
         return out
 

@@ -13,22 +13,21 @@ Two ways to keep the states, with the same masks (``method``):
 ``"incremental"`` (the default): a cost per step that does not grow with the length. Each
 call's rows extend rows of the previous call by one id, but beam search reorders, drops and
 duplicates rows between steps and does not tell a logits processor which row came from
-which (its beam indices stay inside ``_beam_search``). So the processor tells the rows of
-the previous call apart by as few columns as it takes: for each input, the columns at
-which two of its rows first differ, pairwise (at most ``num_beams - 1`` of them: the
-branchings of the trie of its rows). Rows with the same prefix have the same ids there;
-rows with different prefixes differ at the column where they first do. So a row's ids at
-those columns, with its last id, are a key of its prefix among the rows of the call, and
-the state of each distinct prefix is kept under that key. A new row's parent is the row
-whose key is the new row's ids at the same columns (the new row's prefix but its new id
-is its parent's prefix); its state is the parent's state stepped by the new id. The
-columns of the new rows follow from their parents': two new rows with different parents
-first differ where the parents do (over the parents sorted by key, adjacent ones give all
-such columns), two with one parent and different new ids at the new column. Each call
-reads from the device only the ids at those columns (at most ``inputs * (num_beams - 1)``)
-and at the last two, and does ``O(num_beams)`` lookups and automaton steps per input (and
-sorts at most ``num_beams`` short keys), whatever the length; the masks are the
-reference's, since each row's state is that of its own prefix.
+which (its beam indices stay inside ``_beam_search``). So the processor tells rows apart by
+a few key columns: a row's key is its ids at those columns, and the columns are chosen so
+that rows of an input with different prefixes have different keys (the columns where two
+of them first differ, pairwise: at most ``num_beams - 1`` per input, the branchings of the
+trie of its rows), plus the last column. The state of each distinct prefix is kept under
+its key. At the next call a row's ids at the same columns are its parent's key (its prefix
+but its new id is its parent's prefix); its state is the parent's state stepped by the new
+id, and its own key is that key with the new id appended (the new column joins the key
+columns). So the key columns grow by one a step; every ``_PRUNE_SLACK`` steps they are
+pruned back to the columns that tell the present rows apart. Each call reads from the
+device one ``index_select`` of at most ``inputs * (num_beams - 1) + _PRUNE_SLACK + 1``
+columns (the index is a tensor over a Python array the processor updates in place: no
+index built per call) and does two dictionary lookups and one automaton step per row,
+whatever the length; the masks are the reference's, since each row's state is that of
+its own prefix.
 
 This rests on one property of autoregressive decoding, not on generate's internals: every
 row of a call is a row of the previous call with one id appended (greedy search, sampling
@@ -93,12 +92,19 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         self.start: Optional[int] = None
         # method "prefix": (input index, generated prefix) -> state, of the previous call
         self._prev: Dict[Tuple[int, Tuple[int, ...]], int] = {}
-        # method "incremental", per input: the columns at which its rows of the previous call
-        # first differ (pairwise), sorted; and the state of each of those rows (of each
-        # distinct prefix) keyed by its ids at those columns and its last id
+        # method "incremental": the key columns of the rows of the previous call (sorted)
+        # and, per input, the state of each of its rows (of each distinct prefix) by its key
         self._length = -1  # the number of columns of the previous call
-        self._sigcols: List[List[int]] = []
+        self._cols: List[int] = []
         self._tables: List[Dict[Tuple[int, ...], int]] = []
+        #: key columns that may pile up between two prunings (see the module docstring)
+        self.prune_slack = _PRUNE_SLACK
+        self._prune_at = _PRUNE_SLACK
+        # the columns read at the previous call, as the index of index_select (the tensor
+        # shares the array's memory: appending a column writes one item)
+        self._index = array("q")
+        self._index_tensor = None
+        self._index_len = -1
         #: rows seen in a state that allowed nothing (only -inf beams get there)
         self.dead_rows = 0
         #: decoding steps run (calls)
@@ -125,14 +131,18 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         width = scores.shape[1]
         flat: List[int] = []  # row * width + id, for every id left open
         k = self.num_beams
-        automata = self.automata
-        for r, state in enumerate(states):
-            allowed = automata[r // k].allowed_ids(state)
-            if not allowed:
-                self.dead_rows += state == DEAD
-                allowed = self.fallback_ids
-            offset = r * width
-            flat.extend([offset + t for t in allowed])
+        offset = 0
+        for b, automaton in enumerate(self.automata):
+            known = getattr(automaton, "allowed_so_far", _NO_CACHE)
+            for state in states[b * k : (b + 1) * k]:
+                allowed = known.get(state)
+                if allowed is None:
+                    allowed = automaton.allowed_ids(state)
+                if not allowed:
+                    self.dead_rows += state == DEAD
+                    allowed = self.fallback_ids
+                flat += [offset + t for t in allowed]
+                offset += width
         index = _long_tensor(flat, scores.device)
         out = scores.new_full(scores.shape, float("-inf"))
         out.put_(index, scores.take(index))
@@ -170,81 +180,115 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         k = self.num_beams
         if self.start is None:  # the first step: nothing generated yet
             self.start = self._length = length
-            self._sigcols = [[] for _ in self.automata]
+            self._cols = []
             self._tables = [{(): a.start} for a in self.automata]
             return [a.start for a in self.automata for _ in range(k)]
         if length != self._length + 1:
             return self._resync(input_ids)
         new = self._length  # the column of the ids appended since the previous call
-        before = new - 1 if new > self.start else -1  # the column of the parents' last ids
-        wanted = set().union(*self._sigcols)
-        wanted.add(new)
-        if before >= 0:
-            wanted.add(before)
-        cols = sorted(wanted)
-        if cols[-1] - cols[0] + 1 == len(cols):  # a contiguous range: a view, no index
-            vals = input_ids[:, cols[0] : cols[-1] + 1].tolist()
-        else:
-            vals = input_ids.index_select(1, _long_tensor(cols, input_ids.device)).tolist()
-        pos = {c: j for j, c in enumerate(cols)}
-        j_new = pos[new]
+        cols = self._cols
+        cols.append(new)
+        vals = self._read(input_ids, cols)
         states: List[int] = []
-        sigcols: List[List[int]] = []
         tables: List[Dict[Tuple[int, ...], int]] = []
+        append = states.append
         for b, automaton in enumerate(self.automata):
-            block = vals[b * k : (b + 1) * k]
-            old_cols = self._sigcols[b]
-            table = self._tables[b]
-            if before >= 0:  # the key of a parent: its ids at its input's columns, its last id
-                key_cols = old_cols + [before]
-                parents = list(map(_getter([pos[c] for c in key_cols]), block))
-            else:  # every row extends the empty prefix
-                key_cols = []
-                parents = [()] * k
-            ids = [v[j_new] for v in block]
-            for parent, token in zip(parents, ids):
-                state = table.get(parent)
-                if state is None:  # no row of the previous call has this row's prefix
-                    return self._resync(input_ids)
-                states.append(automaton.step(state, token))
-            # the columns of the new rows: where two of their distinct parents first differ
-            # (adjacent ones in sorted order give them all), and the new column if one parent
-            # got two different ids
-            distinct = sorted(set(parents))
-            new_cols = {key_cols[_first_difference(x, y)] for x, y in zip(distinct, distinct[1:])}
-            if len(set(zip(parents, ids))) > len(distinct):
-                new_cols.add(new)
-            ordered = sorted(new_cols)
-            keys = map(_getter([pos[c] for c in ordered] + [j_new]), block)
-            sigcols.append(ordered)
-            tables.append(dict(zip(keys, states[b * k : (b + 1) * k])))
+            parents = self._tables[b]
+            known = getattr(automaton, "transitions", _NO_CACHE)  # (state, id) -> state
+            table: Dict[Tuple[int, ...], int] = {}
+            for key in map(tuple, vals[b * k : (b + 1) * k]):
+                state = table.get(key)
+                if state is None:  # the first row of this prefix: step its parent's state
+                    parent = parents.get(key[:-1])
+                    if parent is None:  # no row of the previous call has this row's prefix
+                        cols.pop()
+                        return self._resync(input_ids)
+                    state = known.get((parent, key[-1]))
+                    if state is None:
+                        state = automaton.step(parent, key[-1])
+                    table[key] = state
+                append(state)
+            tables.append(table)
         self._length = length
-        self._sigcols, self._tables = sigcols, tables
+        self._tables = tables
+        if len(cols) >= self._prune_at:
+            self._prune()
         return states
+
+    def _read(self, input_ids, cols: List[int]) -> List[List[int]]:
+        """Every row's ids at ``cols`` (sorted), as lists."""
+        n = len(cols)
+        if cols[-1] - cols[0] + 1 == n:  # a contiguous range: a view, no index
+            return input_ids[:, cols[0] : cols[-1] + 1].tolist()
+        if self._index_len != n - 1 or n > len(self._index):  # not the columns kept last time
+            self._set_index(cols)
+        else:  # the same columns and one more: one item of the shared buffer
+            self._index[n - 1] = cols[-1]
+            self._index_len = n
+        index = self._index_tensor[:n]
+        if index.device != input_ids.device:
+            index = index.to(input_ids.device)
+        return input_ids.index_select(1, index).tolist()
+
+    def _set_index(self, cols: List[int]) -> None:
+        """Make the index buffer hold ``cols`` (with room for the columns to come)."""
+        import torch
+
+        n = len(cols)
+        if n > len(self._index):  # a new buffer (the tensor shares the array's memory)
+            self._index = array("q", [0]) * (2 * n + 16)
+            self._index_tensor = torch.frombuffer(self._index, dtype=torch.long)
+        for j, c in enumerate(cols):
+            self._index[j] = c
+        self._index_len = n
+
+    def _prune(self) -> None:
+        """Keep only the key columns that tell the present rows' prefixes apart (and the
+        last one, so each key holds its row's last id)."""
+        cols = self._cols
+        keep = {len(cols) - 1}
+        for table in self._tables:
+            distinct = sorted(table)
+            keep.update(_first_difference(x, y) for x, y in zip(distinct, distinct[1:]))
+        kept = sorted(keep)
+        key = _getter(kept)
+        self._tables = [{key(ids): state for ids, state in table.items()} for table in self._tables]
+        self._cols = [cols[j] for j in kept]
+        self._set_index(self._cols)
+        self._prune_at = len(kept) + self.prune_slack
 
     def _resync(self, input_ids) -> List[int]:
         """Every row's state from its whole generated prefix (and the keys from there)."""
         self.resyncs += 1
         k = self.num_beams
         start = self.start
+        length = int(input_ids.shape[1])
         generated = [tuple(ids) for ids in input_ids[:, start:].tolist()]
         states: List[int] = []
-        self._sigcols, self._tables = [], []
+        of: List[Dict[Tuple[int, ...], int]] = []
+        keep = set()
         for b, automaton in enumerate(self.automata):
             block = generated[b * k : (b + 1) * k]
             distinct = sorted(set(block))
-            of = {ids: automaton.run(ids) for ids in distinct}
-            states.extend(of[ids] for ids in block)
-            if not distinct[0]:  # nothing generated yet
-                self._sigcols.append([])
-                self._tables.append({(): automaton.start})
-                continue
-            cols = sorted({_first_difference(x, y) for x, y in zip(distinct, distinct[1:])})
-            key = _getter(cols + [len(distinct[0]) - 1])
-            self._sigcols.append([start + c for c in cols])
-            self._tables.append({key(ids): of[ids] for ids in distinct})
-        self._length = int(input_ids.shape[1])
+            of.append({ids: automaton.run(ids) for ids in distinct})
+            states.extend(of[-1][ids] for ids in block)
+            keep.update(_first_difference(x, y) for x, y in zip(distinct, distinct[1:]))
+        if length > start:  # the last column, so each key holds its row's last id
+            keep.add(length - 1 - start)
+        kept = sorted(keep)
+        key = _getter(kept)
+        self._tables = [{key(ids): state for ids, state in table.items()} for table in of]
+        self._cols = [start + j for j in kept]
+        self._index_len = -1
+        self._prune_at = len(kept) + self.prune_slack
+        self._length = length
         return states
+
+
+#: key columns that may pile up between two prunings (a key is a row's ids at its columns)
+_PRUNE_SLACK = 8
+
+_NO_CACHE: Dict[Tuple[int, int], int] = {}
 
 
 def _long_tensor(values: List[int], device):
@@ -268,8 +312,13 @@ def _getter(index: List[int]) -> Callable[[Sequence[int]], Tuple[int, ...]]:
 
 
 def _first_difference(x: Sequence[int], y: Sequence[int]) -> int:
-    """The first index at which two different sequences of one length differ."""
-    i = 0
-    while x[i] == y[i]:
-        i += 1
-    return i
+    """The first index at which two different sequences of one length differ (a binary
+    search over their prefixes, compared in C)."""
+    lo, hi = 0, len(x) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x[: mid + 1] == y[: mid + 1]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
