@@ -218,8 +218,8 @@ def test_threads_give_the_same_alignments(corpus, model):
 
 
 def test_directions_train_at_the_same_time(corpus, monkeypatch):
-    """With two threads or more, one direction trains in a thread of its own; with one,
-    both train one after the other in the calling thread."""
+    """thot's engine: with two threads or more, one direction trains in a thread of its own;
+    with one, both train one after the other in the calling thread."""
     import threading
 
     pairs, _ = corpus
@@ -231,11 +231,11 @@ def test_directions_train_at_the_same_time(corpus, monkeypatch):
         return original(self, chain, n_pairs)
 
     monkeypatch.setattr(StatisticalAligner, "_run_chain", record)
-    two = StatisticalAligner(iterations=FAST, seed=7, n_threads=2).align(pairs[:60])
+    two = StatisticalAligner(iterations=FAST, seed=7, n_threads=2, engine="thot").align(pairs[:60])
     assert len(seen) == 2 and seen[0] is not seen[1]
     assert threading.main_thread() in seen
     seen.clear()
-    one = StatisticalAligner(iterations=FAST, seed=7, n_threads=1).align(pairs[:60])
+    one = StatisticalAligner(iterations=FAST, seed=7, n_threads=1, engine="thot").align(pairs[:60])
     assert seen == [threading.main_thread()] * 2
     assert one == two
 
@@ -253,7 +253,7 @@ def test_training_thread_errors_reach_the_caller(corpus, monkeypatch):
 
     monkeypatch.setattr(StatisticalAligner, "_run_chain", fail_in_thread)
     with pytest.raises(RuntimeError, match="thot failed"):
-        StatisticalAligner(iterations=FAST, seed=7, n_threads=2).align(pairs[:40])
+        StatisticalAligner(iterations=FAST, seed=7, n_threads=2, engine="thot").align(pairs[:40])
 
 
 def test_n_threads_setting(monkeypatch):
@@ -437,15 +437,18 @@ def test_entry_point_declared():
     )
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_save_load_every_model(tmp_path, corpus, model):
+@pytest.mark.parametrize("model,engine", [(m, "auto") for m in MODELS] + [("eflomal", "thot")])
+def test_save_load_every_model(tmp_path, corpus, model, engine):
     pairs, _ = corpus
-    aligner = StatisticalAligner(model, iterations=FAST if model == "eflomal" else None, seed=5)
+    aligner = StatisticalAligner(
+        model, iterations=FAST if model == "eflomal" else None, seed=5, engine=engine
+    )
     aligner.fit(pairs[:250])
     decoded = aligner.align(pairs[250:])
     _check_well_formed(pairs[250:], decoded)
     loaded = StatisticalAligner().from_disk(aligner.to_disk(tmp_path / model))
-    assert loaded.model == model and loaded.align(pairs[250:]) == decoded
+    assert loaded.model == model and loaded.engine == aligner.engine
+    assert loaded.align(pairs[250:]) == decoded
 
 
 def test_extra_text_not_utf8_is_named_by_line(tmp_path):
