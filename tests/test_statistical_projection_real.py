@@ -7,7 +7,7 @@ the test pairs, and the 676 test pairs alone; for Europarl NER, the 799 pairs th
 default (conlleval-like) mode, as the published figures: fast_align 72.5 / 71.4 and AWESOME
 89.7 / 89.1 on OTE en->es / en->fr; Giza++ 73.3 / 75.3 on Europarl en->es / en->de.
 
-The en->es OTE bar runs by default (about 16 s on one core); the others are marked slow
+The en->es OTE bar runs by default (about 4 s on 2 CPUs); the others are marked slow
 (5-36 s each). Long spans (AbstRCT) are in test_long_spans_real.py. Every figure, with its
 time:
 
