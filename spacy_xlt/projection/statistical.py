@@ -509,7 +509,10 @@ class StatisticalAligner:
         options = NATIVE_PARAMS if engine == "native" else MODEL_PARAMS[model]
         for key in params:
             if key not in options:
-                name = f"{model} model (native engine; engine='thot' has {', '.join(MODEL_PARAMS[model])})" if engine == "native" else model
+                name = model
+                if engine == "native":
+                    thots = ", ".join(MODEL_PARAMS[model])
+                    name = f"{model} model (native engine; engine='thot' has {thots})"
                 raise XLTError(Errors.E166.format(key=key, model=name, options=", ".join(options)))
         if engine == "native":
             n = params.get("num_samplers", 3)
@@ -756,12 +759,11 @@ class StatisticalAligner:
             raise XLTError(Errors.E167.format(what="save"))
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
+        thot_models = (("forward", self._forward), ("reverse", self._reverse))
         if self.engine == "native":
             self._native.to_disk(path)
-        for name, model in () if self.engine == "native" else (
-            ("forward", self._forward),
-            ("reverse", self._reverse),
-        ):
+            thot_models = ()
+        for name, model in thot_models:
             if not model.print(str(path / name)):
                 raise XLTError(
                     Errors.E168.format(path=path, why=f"thot could not write the {name} model")
