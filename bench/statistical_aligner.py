@@ -3,6 +3,7 @@
     python bench/statistical_aligner.py                       # 2,676 OTE + 2.7k/10k/30k generated
     python bench/statistical_aligner.py --sizes 10000,30000 --repeats 3 --json bench_sa.json
     python bench/statistical_aligner.py --sizes 100000 --repeats 1    # memory at 100k pairs
+    python bench/statistical_aligner.py --sizes 10000 --thot          # + sil-thot's sampler
 
 Both aligners do the whole job on the same sentence pairs, from word lists in memory to
 sorted (source, target) links per pair: forward and reverse eflomal models (IBM1 -> HMM ->
@@ -95,10 +96,10 @@ def _peak_kb() -> int:
 # ---------------------------------------------------------------------------- workers
 
 
-def _align_ours(pairs: Sequence[Pair]) -> List[List[Tuple[int, int]]]:
+def _align_ours(pairs: Sequence[Pair], engine: str = "auto") -> List[List[Tuple[int, int]]]:
     from spacy_xlt.projection.statistical import StatisticalAligner
 
-    return StatisticalAligner(seed=0).align(pairs)
+    return StatisticalAligner(seed=0, engine=engine).align(pairs)
 
 
 def _eflomal_schedule(n: int) -> Tuple[int, int, int]:
@@ -218,7 +219,7 @@ def worker(which: str, pairs_path: str, out_path: str, eflomal_dir: str) -> None
     if which == "eflomal":
         links = _align_eflomal(pairs, peaks, phases)
     else:
-        links = _align_ours(pairs)
+        links = _align_ours(pairs, "thot" if which == "thot" else "auto")
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum((a.ru_utime - b.ru_utime) + (a.ru_stime - b.ru_stime) for a, b in zip(after, before))
@@ -292,14 +293,18 @@ def run_once(which: str, pairs_path: str, eflomal_dir: Path) -> Dict[str, Any]:
         os.unlink(out_path)
 
 
-def bench(name: str, pairs: List[Pair], repeats: int, eflomal_dir: Path) -> Dict[str, Any]:
+def bench(
+    name: str, pairs: List[Pair], repeats: int, eflomal_dir: Path, thot: bool = False
+) -> Dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf8") as f:
         json.dump(pairs, f)
         pairs_path = f.name
     runs: Dict[str, List[Dict[str, Any]]] = {"ours": [], "eflomal": []}
+    if thot:
+        runs["thot"] = []
     try:
         for _ in range(repeats):
-            for which in ("ours", "eflomal"):
+            for which in runs:
                 runs[which].append(run_once(which, pairs_path, eflomal_dir))
     finally:
         os.unlink(pairs_path)
@@ -328,6 +333,9 @@ def bench(name: str, pairs: List[Pair], repeats: int, eflomal_dir: Path) -> Dict
     row["cpu_ratio"] = row["eflomal"]["cpu_s"] / row["ours"]["cpu_s"]
     ours_peak, their_peak = row["ours"]["peak_mb"], row["eflomal"]["peak_mb"]
     row["memory_ratio"] = ours_peak / their_peak if ours_peak and their_peak else None
+    if thot:
+        row["thot_ratio"] = row["thot"]["pairs_per_s"] / row["eflomal"]["pairs_per_s"]
+        row["thot_cpu_ratio"] = row["eflomal"]["cpu_s"] / row["thot"]["cpu_s"]
     return row
 
 
@@ -354,6 +362,14 @@ def print_table(rows: List[Dict[str, Any]]) -> None:
         "(> 1: ours does less work); MB: peak RSS above the worker's baseline (base MB: ours / eflomal)."
     )
     for r in rows:
+        if "thot" in r:
+            t = r["thot"]
+            print(
+                f"engine='thot', {r['set']} {r['pairs']}: {t['pairs_per_s']:.0f} p/s, "
+                f"{r['thot_ratio']:.2f}x eflomal's (CPU ratio {r['thot_cpu_ratio']:.2f}x), "
+                f"peak {t['peak_mb'] or 0:.0f} MB"
+            )
+    for r in rows:
         phases = r["eflomal"]["phases_s"]
         total = sum(phases.values()) or 1.0
         print(
@@ -373,7 +389,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--eflomal-dir", type=Path, default=EFLOMAL_DIR)
     parser.add_argument("--fresh", action="store_true", help="reinstall eflomal")
     parser.add_argument("--json", type=Path, help="save the table here")
-    parser.add_argument("--worker", choices=["ours", "eflomal"], help=argparse.SUPPRESS)
+    parser.add_argument("--thot", action="store_true",
+                        help="also time engine='thot' (sil-thot's sampler) in the same runs")  # fmt: skip
+    parser.add_argument("--worker", choices=["ours", "eflomal", "thot"], help=argparse.SUPPRESS)
     parser.add_argument("--pairs-file", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -392,7 +410,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             name, pairs = "generated", generated_pairs(int(size))
         print(f"{name}: {len(pairs)} pairs, {args.repeats} runs of each ...", flush=True)
-        rows.append(bench(name, pairs, args.repeats, eflomal_dir))
+        rows.append(bench(name, pairs, args.repeats, eflomal_dir, args.thot))
     print()
     print_table(rows)
     if args.json:
