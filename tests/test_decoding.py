@@ -532,20 +532,6 @@ def test_incremental_processor_follows_any_reordering(
     assert new.resyncs <= jumps
 
 
-@settings(max_examples=300, deadline=None)
-@given(data=st.data(), n=st.integers(1, 40))
-def test_first_difference(data, n):
-    """The binary search finds the first index at which two sequences differ."""
-    from spacy_xlt.decoding.processor import _first_difference
-
-    x = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
-    y = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
-    if x == y:
-        y[-1] += 1
-    expected = next(i for i, (a, b) in enumerate(zip(x, y)) if a != b)
-    assert _first_difference(x, y) == _first_difference(tuple(y), tuple(x)) == expected
-
-
 def test_automaton_caches_are_its_steps():
     """``transitions`` and ``allowed_so_far`` hold exactly what ``step`` and
     ``allowed_ids`` returned (the processor reads them first)."""

@@ -193,10 +193,14 @@ class TaggingAutomaton:
     def _intern_sorted(self, key: Tuple[int, ...]) -> int:
         """The state of a sorted tuple of distinct positions."""
         idx = self._index.get(key)
-        if idx is None:
+        if idx is None:  # a new state, with its allowed ids (a decoder asks for them next)
             idx = len(self._sets)
             self._sets.append(key)
             self._index[key] = idx
+            if len(key) == 1 and self._expect[key[0]] >= 0:  # most states: one id
+                self._allowed[idx] = (self._expect[key[0]],)
+            else:
+                self._allowed[idx] = self._allowed_of(key)
         return idx
 
     # --- running -----------------------------------------------------------------------
@@ -207,19 +211,17 @@ class TaggingAutomaton:
 
     def allowed_ids(self, state: int) -> Tuple[int, ...]:
         """``allowed(state)`` as the tuple the automaton keeps (no copy)."""
-        if state == DEAD:
-            return ()
-        out = self._allowed.get(state)
-        if out is None:
-            ids: List[int] = []
-            for p in self._sets[state]:
-                e = self._expect[p]
-                if e < 0:
-                    ids.extend(self.end_ids)
-                else:
-                    ids.append(e)
-            out = self._allowed[state] = tuple(dict.fromkeys(ids))
-        return out
+        return () if state == DEAD else self._allowed[state]
+
+    def _allowed_of(self, positions: Tuple[int, ...]) -> Tuple[int, ...]:
+        ids: List[int] = []
+        for p in positions:
+            e = self._expect[p]
+            if e < 0:
+                ids.extend(self.end_ids)
+            else:
+                ids.append(e)
+        return tuple(dict.fromkeys(ids))
 
     def step(self, state: int, token: int) -> int:
         """The state after writing ``token`` in ``state``."""

@@ -17,17 +17,18 @@ which (its beam indices stay inside ``_beam_search``). So the processor tells ro
 a few key columns: a row's key is its ids at those columns, and the columns are chosen so
 that rows of an input with different prefixes have different keys (the columns where two
 of them first differ, pairwise: at most ``num_beams - 1`` per input, the branchings of the
-trie of its rows), plus the last column. The state of each distinct prefix is kept under
-its key. At the next call a row's ids at the same columns are its parent's key (its prefix
-but its new id is its parent's prefix); its state is the parent's state stepped by the new
-id, and its own key is that key with the new id appended (the new column joins the key
-columns). So the key columns grow by one a step; every ``_PRUNE_SLACK`` steps they are
+trie of its rows), plus the last column. The processor keeps every row's key and state. At
+the next call a row's ids at the same columns, but the new one, are its parent's key (its
+prefix but its new id is its parent's prefix); its state is the parent's state stepped by
+the new id, and its own key is that key with the new id appended (the new column joins the
+key columns). So the key columns grow by one a step; every ``_PRUNE_SLACK`` steps they are
 pruned back to the columns that tell the present rows apart. Each call reads from the
 device one ``index_select`` of at most ``inputs * (num_beams - 1) + _PRUNE_SLACK + 1``
 columns (the index is a tensor over a Python array the processor updates in place: no
-index built per call) and does two dictionary lookups and one automaton step per row,
-whatever the length; the masks are the reference's, since each row's state is that of
-its own prefix.
+index built per call), finds every row's parent with one numpy comparison of the keys of
+each input's rows with those of the previous call (``num_beams ** 2`` pairs per input, in
+C: no key built or hashed in Python) and does one automaton step per row, whatever the
+length; the masks are the reference's, since each row's state is that of its own prefix.
 
 This rests on one property of autoregressive decoding, not on generate's internals: every
 row of a call is a row of the previous call with one id appended (greedy search, sampling
@@ -48,8 +49,7 @@ prefix), a row's state being its parent prefix's state stepped by its last id.
 from __future__ import annotations
 
 from array import array
-from operator import itemgetter
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
 from .automaton import DEAD, TaggingAutomaton
@@ -92,11 +92,20 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         self.start: Optional[int] = None
         # method "prefix": (input index, generated prefix) -> state, of the previous call
         self._prev: Dict[Tuple[int, Tuple[int, ...]], int] = {}
-        # method "incremental": the key columns of the rows of the previous call (sorted)
-        # and, per input, the state of each of its rows (of each distinct prefix) by its key
+        # method "incremental": the key columns of the rows of the previous call (sorted),
+        # every row's ids there (a numpy array) and every row's state
         self._length = -1  # the number of columns of the previous call
         self._cols: List[int] = []
-        self._tables: List[Dict[Tuple[int, ...], int]] = []
+        self._keys = None
+        self._states: List[int] = []
+        # per row: its automaton and the steps it has cached; per input: its first row
+        k = self.num_beams
+        self._row_automata = [a for a in self.automata for _ in range(k)]
+        self._known = [getattr(a, "transitions", _NO_CACHE) for a in self._row_automata]
+        self._known_allowed = [getattr(a, "allowed_so_far", _NO_CACHE) for a in self._row_automata]
+        self._width = -1  # the scores' width, and each row's first item of the flat scores
+        self._starts = None
+        self._offsets = _first_rows(len(self.automata), k)
         #: key columns that may pile up between two prunings (see the module docstring)
         self.prune_slack = _PRUNE_SLACK
         self._prune_at = _PRUNE_SLACK
@@ -128,22 +137,27 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
     # --- masking ------------------------------------------------------------------------
 
     def _mask(self, states: List[int], scores):
+        import numpy as np
+        import torch
+
+        flat: List[int] = []  # every row's ids left open, row after row
+        lengths: List[int] = []
+        for state, known, automaton in zip(states, self._known_allowed, self._row_automata):
+            allowed = known.get(state)
+            if allowed is None:
+                allowed = automaton.allowed_ids(state)
+            if not allowed:
+                self.dead_rows += state == DEAD
+                allowed = self.fallback_ids
+            flat.extend(allowed)
+            lengths.append(len(allowed))
+        index = np.array(flat, dtype=np.int64)  # row * width + id
         width = scores.shape[1]
-        flat: List[int] = []  # row * width + id, for every id left open
-        k = self.num_beams
-        offset = 0
-        for b, automaton in enumerate(self.automata):
-            known = getattr(automaton, "allowed_so_far", _NO_CACHE)
-            for state in states[b * k : (b + 1) * k]:
-                allowed = known.get(state)
-                if allowed is None:
-                    allowed = automaton.allowed_ids(state)
-                if not allowed:
-                    self.dead_rows += state == DEAD
-                    allowed = self.fallback_ids
-                flat += [offset + t for t in allowed]
-                offset += width
-        index = _long_tensor(flat, scores.device)
+        if self._width != width:
+            self._width = width
+            self._starts = np.arange(len(states), dtype=np.int64) * width
+        index += np.repeat(self._starts, lengths)
+        index = torch.from_numpy(index).to(scores.device)
         out = scores.new_full(scores.shape, float("-inf"))
         out.put_(index, scores.take(index))
         return out
@@ -176,50 +190,49 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
     # --- method "incremental" -----------------------------------------------------------
 
     def _incremental_states(self, input_ids) -> List[int]:
+        import numpy as np
+
         length = int(input_ids.shape[1])
         k = self.num_beams
         if self.start is None:  # the first step: nothing generated yet
             self.start = self._length = length
             self._cols = []
-            self._tables = [{(): a.start} for a in self.automata]
-            return [a.start for a in self.automata for _ in range(k)]
+            self._keys = np.zeros((input_ids.shape[0], 0), dtype=np.int64)
+            self._states = [a.start for a in self.automata for _ in range(k)]
+            return list(self._states)
         if length != self._length + 1:
             return self._resync(input_ids)
-        new = self._length  # the column of the ids appended since the previous call
-        cols = self._cols
-        cols.append(new)
+        cols = self._cols + [self._length]  # the ids appended since the previous call last
         vals = self._read(input_ids, cols)
+        n, blocks = len(cols), len(self.automata)
+        # each row's parent: a row of the previous call, of its input, whose key is this
+        # row's key without the new column (rows of one key share a prefix, so any one)
+        same = (vals[:, :-1].reshape(blocks, k, 1, n - 1) == self._keys.reshape(blocks, 1, k, n - 1)).all(3)
+        if not same.any(2).all():  # a row that extends no row of the previous call
+            return self._resync(input_ids)
+        parents = (same.argmax(2) + self._offsets).ravel().tolist()
+        prev = self._states
         states: List[int] = []
-        tables: List[Dict[Tuple[int, ...], int]] = []
         append = states.append
-        for b, automaton in enumerate(self.automata):
-            parents = self._tables[b]
-            known = getattr(automaton, "transitions", _NO_CACHE)  # (state, id) -> state
-            table: Dict[Tuple[int, ...], int] = {}
-            for key in map(tuple, vals[b * k : (b + 1) * k]):
-                state = table.get(key)
-                if state is None:  # the first row of this prefix: step its parent's state
-                    parent = parents.get(key[:-1])
-                    if parent is None:  # no row of the previous call has this row's prefix
-                        cols.pop()
-                        return self._resync(input_ids)
-                    state = known.get((parent, key[-1]))
-                    if state is None:
-                        state = automaton.step(parent, key[-1])
-                    table[key] = state
-                append(state)
-            tables.append(table)
+        for parent, token, known, automaton in zip(
+            parents, vals[:, -1].tolist(), self._known, self._row_automata
+        ):
+            state = prev[parent]
+            nxt = known.get((state, token))
+            append(automaton.step(state, token) if nxt is None else nxt)
         self._length = length
-        self._tables = tables
-        if len(cols) >= self._prune_at:
-            self._prune()
+        self._states = states
+        if n >= self._prune_at:
+            self._prune(cols, vals)
+        else:
+            self._cols, self._keys = cols, vals
         return states
 
-    def _read(self, input_ids, cols: List[int]) -> List[List[int]]:
-        """Every row's ids at ``cols`` (sorted), as lists."""
+    def _read(self, input_ids, cols: List[int]):
+        """Every row's ids at ``cols`` (sorted), as a numpy array of the processor's own."""
         n = len(cols)
         if cols[-1] - cols[0] + 1 == n:  # a contiguous range: a view, no index
-            return input_ids[:, cols[0] : cols[-1] + 1].tolist()
+            return _numpy(input_ids[:, cols[0] : cols[-1] + 1], copy=True)
         if self._index_len != n - 1 or n > len(self._index):  # not the columns kept last time
             self._set_index(cols)
         else:  # the same columns and one more: one item of the shared buffer
@@ -228,7 +241,7 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         index = self._index_tensor[:n]
         if index.device != input_ids.device:
             index = index.to(input_ids.device)
-        return input_ids.index_select(1, index).tolist()
+        return _numpy(input_ids.index_select(1, index))
 
     def _set_index(self, cols: List[int]) -> None:
         """Make the index buffer hold ``cols`` (with room for the columns to come)."""
@@ -242,18 +255,16 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             self._index[j] = c
         self._index_len = n
 
-    def _prune(self) -> None:
-        """Keep only the key columns that tell the present rows' prefixes apart (and the
-        last one, so each key holds its row's last id)."""
-        cols = self._cols
-        keep = {len(cols) - 1}
-        for table in self._tables:
-            distinct = sorted(table)
-            keep.update(_first_difference(x, y) for x, y in zip(distinct, distinct[1:]))
-        kept = sorted(keep)
-        key = _getter(kept)
-        self._tables = [{key(ids): state for ids, state in table.items()} for table in self._tables]
+    def _prune(self, cols: List[int], vals) -> None:
+        """Keep only the key columns that tell the present rows' prefixes apart: where two
+        rows of an input first differ (the branchings of the trie of its rows), and the
+        last one, so each key holds its row's last id."""
+        k, n = self.num_beams, len(cols)
+        blocks = vals.reshape(len(self.automata), k, 1, n) != vals.reshape(len(self.automata), 1, k, n)
+        first = blocks.argmax(3)[blocks.any(3)]  # per pair of different rows of an input
+        kept = sorted(set(first.tolist()) | {n - 1})
         self._cols = [cols[j] for j in kept]
+        self._keys = vals[:, kept]
         self._set_index(self._cols)
         self._prune_at = len(kept) + self.prune_slack
 
@@ -263,25 +274,23 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         k = self.num_beams
         start = self.start
         length = int(input_ids.shape[1])
-        generated = [tuple(ids) for ids in input_ids[:, start:].tolist()]
+        generated = _numpy(input_ids[:, start:], copy=True)
         states: List[int] = []
-        of: List[Dict[Tuple[int, ...], int]] = []
-        keep = set()
         for b, automaton in enumerate(self.automata):
-            block = generated[b * k : (b + 1) * k]
-            distinct = sorted(set(block))
-            of.append({ids: automaton.run(ids) for ids in distinct})
-            states.extend(of[-1][ids] for ids in block)
-            keep.update(_first_difference(x, y) for x, y in zip(distinct, distinct[1:]))
-        if length > start:  # the last column, so each key holds its row's last id
-            keep.add(length - 1 - start)
-        kept = sorted(keep)
-        key = _getter(kept)
-        self._tables = [{key(ids): state for ids, state in table.items()} for table in of]
-        self._cols = [start + j for j in kept]
-        self._index_len = -1
-        self._prune_at = len(kept) + self.prune_slack
+            of: Dict[Tuple[int, ...], int] = {}
+            for ids in map(tuple, generated[b * k : (b + 1) * k].tolist()):
+                state = of.get(ids)
+                if state is None:
+                    state = of[ids] = automaton.run(ids)
+                states.append(state)
+        self._states = states
         self._length = length
+        self._index_len = -1
+        if length > start:
+            self._prune(list(range(start, length)), generated)
+        else:
+            self._cols, self._keys = [], generated
+            self._prune_at = self.prune_slack
         return states
 
 
@@ -289,6 +298,14 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 _PRUNE_SLACK = 8
 
 _NO_CACHE: Dict[Tuple[int, int], int] = {}
+
+
+def _numpy(tensor, copy: bool = False):
+    """A CPU int64 numpy array of an integer tensor (its own memory if ``copy``)."""
+    import numpy as np
+
+    out = tensor.cpu().numpy() if tensor.device.type != "cpu" else tensor.numpy()
+    return np.array(out, dtype=np.int64) if copy or out.dtype != np.int64 else out
 
 
 def _long_tensor(values: List[int], device):
@@ -301,24 +318,8 @@ def _long_tensor(values: List[int], device):
     return torch.frombuffer(array("q", values), dtype=torch.long).to(device)
 
 
-def _getter(index: List[int]) -> Callable[[Sequence[int]], Tuple[int, ...]]:
-    """The items of a list at ``index``, as a tuple."""
-    if len(index) > 1:
-        return itemgetter(*index)
-    if index:
-        i = index[0]
-        return lambda v: (v[i],)
-    return lambda v: ()
+def _first_rows(n: int, k: int):
+    """The first row of each of ``n`` inputs of ``k`` rows, as a column (numpy)."""
+    import numpy as np
 
-
-def _first_difference(x: Sequence[int], y: Sequence[int]) -> int:
-    """The first index at which two different sequences of one length differ (a binary
-    search over their prefixes, compared in C)."""
-    lo, hi = 0, len(x) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if x[: mid + 1] == y[: mid + 1]:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return (np.arange(n, dtype=np.int64) * k)[:, None]
