@@ -101,13 +101,8 @@ class TaggingAutomaton:
         # a state: the sorted numbers of its positions
         self._sets: List[Tuple[int, ...]] = []
         self._index: Dict[Tuple[int, ...], int] = {}
-        self._allowed: Dict[int, Tuple[int, ...]] = {}
+        self._allowed: List[Tuple[int, ...]] = []  # by state
         self._next: Dict[Tuple[int, int], int] = {}
-        #: the steps and allowed ids computed so far, read-only: ``transitions[(state, id)]``
-        #: is ``step(state, id)``, ``allowed_so_far[state]`` is ``allowed_ids(state)`` (a
-        #: caller that looks them up first saves a method call per row and step)
-        self.transitions: Mapping[Tuple[int, int], int] = self._next
-        self.allowed_so_far: Mapping[int, Tuple[int, ...]] = self._allowed
         self.start = self._intern(self._entry(_ORIGIN))
 
     # --- structure ---------------------------------------------------------------------
@@ -198,9 +193,9 @@ class TaggingAutomaton:
             self._sets.append(key)
             self._index[key] = idx
             if len(key) == 1 and self._expect[key[0]] >= 0:  # most states: one id
-                self._allowed[idx] = (self._expect[key[0]],)
+                self._allowed.append((self._expect[key[0]],))
             else:
-                self._allowed[idx] = self._allowed_of(key)
+                self._allowed.append(self._allowed_of(key))
         return idx
 
     # --- running -----------------------------------------------------------------------

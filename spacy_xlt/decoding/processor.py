@@ -98,11 +98,9 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         self._cols: List[int] = []
         self._keys = None
         self._states: List[int] = []
-        # per row: its automaton and the steps it has cached; per input: its first row
+        # per row: its automaton; per input: its first row
         k = self.num_beams
         self._row_automata = [a for a in self.automata for _ in range(k)]
-        self._known = [getattr(a, "transitions", _NO_CACHE) for a in self._row_automata]
-        self._known_allowed = [getattr(a, "allowed_so_far", _NO_CACHE) for a in self._row_automata]
         self._width = -1  # the scores' width, and each row's first item of the flat scores
         self._starts = None
         self._offsets = _first_rows(len(self.automata), k)
@@ -142,10 +140,8 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 
         flat: List[int] = []  # every row's ids left open, row after row
         lengths: List[int] = []
-        for state, known, automaton in zip(states, self._known_allowed, self._row_automata):
-            allowed = known.get(state)
-            if allowed is None:
-                allowed = automaton.allowed_ids(state)
+        for state, automaton in zip(states, self._row_automata):
+            allowed = automaton.allowed_ids(state)
             if not allowed:
                 self.dead_rows += state == DEAD
                 allowed = self.fallback_ids
@@ -212,14 +208,10 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             return self._resync(input_ids)
         parents = (same.argmax(2) + self._offsets).ravel().tolist()
         prev = self._states
-        states: List[int] = []
-        append = states.append
-        for parent, token, known, automaton in zip(
-            parents, vals[:, -1].tolist(), self._known, self._row_automata
-        ):
-            state = prev[parent]
-            nxt = known.get((state, token))
-            append(automaton.step(state, token) if nxt is None else nxt)
+        states = [
+            automaton.step(prev[parent], token)
+            for parent, token, automaton in zip(parents, vals[:, -1].tolist(), self._row_automata)
+        ]
         self._length = length
         self._states = states
         if n >= self._prune_at:
@@ -296,9 +288,6 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 
 #: key columns that may pile up between two prunings (a key is a row's ids at its columns)
 _PRUNE_SLACK = 8
-
-_NO_CACHE: Dict[Tuple[int, int], int] = {}
-
 
 def _numpy(tensor, copy: bool = False):
     """A CPU int64 numpy array of an integer tensor (its own memory if ``copy``)."""
