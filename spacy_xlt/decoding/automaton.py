@@ -24,7 +24,7 @@ far more than the decoding steps around them, more frequent).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Hashable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
 from ..labels import TokenSpan
@@ -55,7 +55,69 @@ class Parse:
     complete: bool
 
 
-class TaggingAutomaton:
+class InternedStates:
+    """States as sets of NFA positions interned to small integers, each with its allowed ids
+    (computed when the state is made: a decoder asks for them next), and the steps taken so
+    far: what the tagging and the marker-insertion automata share. A subclass calls
+    ``_init_states()`` first, and gives ``start``, ``_allowed_of(key)`` and ``_advance``."""
+
+    start: int
+
+    def _init_states(self) -> None:
+        self._sets: List[Hashable] = []  # by state: its key (a hashable set of positions)
+        self._index: Dict[Hashable, int] = {}
+        self._allowed: List[Tuple[int, ...]] = []  # by state
+        self._next: Dict[Tuple[int, int], int] = {}  # (state, id) -> state, stepped so far
+
+    def _state_of(self, key: Hashable) -> int:
+        """The state of a key (``DEAD`` for an empty one)."""
+        if not key:
+            return DEAD
+        idx = self._index.get(key)
+        if idx is None:
+            idx = len(self._sets)
+            self._sets.append(key)
+            self._index[key] = idx
+            self._allowed.append(self._allowed_of(key))
+        return idx
+
+    def _allowed_of(self, key) -> Tuple[int, ...]:
+        raise NotImplementedError
+
+    def _advance(self, state: int, token: int) -> int:
+        """The state after writing ``token`` in ``state`` (not stepped so before)."""
+        raise NotImplementedError
+
+    def step(self, state: int, token: int) -> int:
+        """The state after writing ``token`` in ``state``."""
+        if state == DEAD:
+            return DEAD
+        key = (state, token)
+        nxt = self._next.get(key)
+        if nxt is None:
+            nxt = self._next[key] = self._advance(state, token)
+        return nxt
+
+    def allowed(self, state: int) -> List[int]:
+        """The ids that may come next (none when DEAD)."""
+        return list(self.allowed_ids(state))
+
+    def allowed_ids(self, state: int) -> Tuple[int, ...]:
+        """``allowed(state)`` as the tuple the automaton keeps (no copy)."""
+        return () if state == DEAD else self._allowed[state]
+
+    def run(self, ids: Sequence[int]) -> int:
+        state = self.start
+        for t in ids:
+            state = self.step(state, int(t))
+        return state
+
+    @property
+    def n_states(self) -> int:
+        """States reached so far (they are built lazily)."""
+        return len(self._sets)
+
+class TaggingAutomaton(InternedStates):
     """The automaton of one input: its words' ids, the labels' tag ids, the end id.
 
     ``end_ids``: ids allowed after the end (the first is the one that ends; the others, such
@@ -99,11 +161,8 @@ class TaggingAutomaton:
         self._entries: Dict[Boundary, Tuple[int, ...]] = {}
         self._final = 0
         # a state: the sorted numbers of its positions
-        self._sets: List[Tuple[int, ...]] = []
-        self._index: Dict[Tuple[int, ...], int] = {}
-        self._allowed: List[Tuple[int, ...]] = []  # by state
-        self._next: Dict[Tuple[int, int], int] = {}
-        self.start = self._intern(self._entry(_ORIGIN))
+        self._init_states()
+        self.start = self._state_of(self._entry(_ORIGIN))
 
     # --- structure ---------------------------------------------------------------------
 
@@ -180,35 +239,11 @@ class TaggingAutomaton:
         out = self._succ[p] = self._entry(self._after(b, kind, label))
         return out
 
-    def _intern(self, positions) -> int:
-        if not positions:
-            return DEAD
-        return self._intern_sorted(tuple(sorted(positions)))
-
-    def _intern_sorted(self, key: Tuple[int, ...]) -> int:
-        """The state of a sorted tuple of distinct positions."""
-        idx = self._index.get(key)
-        if idx is None:  # a new state, with its allowed ids (a decoder asks for them next)
-            idx = len(self._sets)
-            self._sets.append(key)
-            self._index[key] = idx
-            if len(key) == 1 and self._expect[key[0]] >= 0:  # most states: one id
-                self._allowed.append((self._expect[key[0]],))
-            else:
-                self._allowed.append(self._allowed_of(key))
-        return idx
-
-    # --- running -----------------------------------------------------------------------
-
-    def allowed(self, state: int) -> List[int]:
-        """The ids that may come next (the end ids in the final state; none when DEAD)."""
-        return list(self.allowed_ids(state))
-
-    def allowed_ids(self, state: int) -> Tuple[int, ...]:
-        """``allowed(state)`` as the tuple the automaton keeps (no copy)."""
-        return () if state == DEAD else self._allowed[state]
-
     def _allowed_of(self, positions: Tuple[int, ...]) -> Tuple[int, ...]:
+        """The ids that may follow a sorted tuple of positions (the end ids in the final
+        one)."""
+        if len(positions) == 1 and self._expect[positions[0]] >= 0:  # most states: one id
+            return (self._expect[positions[0]],)
         ids: List[int] = []
         for p in positions:
             e = self._expect[p]
@@ -218,41 +253,27 @@ class TaggingAutomaton:
                 ids.append(e)
         return tuple(dict.fromkeys(ids))
 
-    def step(self, state: int, token: int) -> int:
-        """The state after writing ``token`` in ``state``."""
-        if state == DEAD:
-            return DEAD
-        key = (state, token)
-        nxt = self._next.get(key)
-        if nxt is None:
-            expect, succ = self._expect, self._succ
-            current = self._sets[state]
-            if len(current) == 1:  # most states: the successors are the next state's key
-                p = current[0]
-                e = expect[p]
-                if e == token:
-                    after = succ[p]
-                    nxt = self._intern_sorted(self._successors(p) if after is None else after)
-                else:
-                    nxt = state if e < 0 and token in self.end_ids else DEAD
-            else:
-                positions = set()
-                for p in current:
-                    e = expect[p]
-                    if e == token:
-                        after = succ[p]
-                        positions.update(self._successors(p) if after is None else after)
-                    elif e < 0 and token in self.end_ids:  # the final position stays
-                        positions.add(p)
-                nxt = self._intern(positions)
-            self._next[key] = nxt
-        return nxt
+    def _advance(self, state: int, token: int) -> int:
+        expect, succ = self._expect, self._succ
+        current = self._sets[state]
+        if len(current) == 1:  # most states: the successors are the next state's key
+            p = current[0]
+            e = expect[p]
+            if e == token:
+                after = succ[p]
+                return self._state_of(self._successors(p) if after is None else after)
+            return state if e < 0 and token in self.end_ids else DEAD
+        positions = set()
+        for p in current:
+            e = expect[p]
+            if e == token:
+                after = succ[p]
+                positions.update(self._successors(p) if after is None else after)
+            elif e < 0 and token in self.end_ids:  # the final position stays
+                positions.add(p)
+        return self._state_of(tuple(sorted(positions)))
 
-    def run(self, ids: Sequence[int]) -> int:
-        state = self.start
-        for t in ids:
-            state = self.step(state, int(t))
-        return state
+    # --- running -----------------------------------------------------------------------
 
     def is_final(self, state: int) -> bool:
         """Whether the ids so far are a complete tagging (the end id written)."""
@@ -337,8 +358,3 @@ class TaggingAutomaton:
             spans = spans + (TokenSpan(open_start, b[_I], b[_LABEL]),)
         for nxt in self._expand(self._after(b, kind, label)):
             yield nxt, (spans, open_start)
-
-    @property
-    def n_states(self) -> int:
-        """States reached so far (they are built lazily)."""
-        return len(self._sets)

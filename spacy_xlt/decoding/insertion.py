@@ -13,7 +13,8 @@ a run of whole target tokens (never a piece of a word, never empty).
 Markers are id sequences (``▁[`` in NLLB, or several pieces in other vocabularies) and may
 share ids with the template (a ``▁`` piece, a bracket in the text), so the automaton is run
 as an NFA whose state is the set of positions the ids so far are consistent with, interned
-to small integers (as :class:`~spacy_xlt.decoding.automaton.TaggingAutomaton`): it has the
+to small integers (the :class:`~spacy_xlt.decoding.automaton.InternedStates` of
+:class:`~spacy_xlt.decoding.automaton.TaggingAutomaton` too): it has the
 interface :class:`~spacy_xlt.decoding.processor.ConstrainedLogitsProcessor` uses (``start``,
 ``allowed_ids(state)`` (a tuple) and ``allowed(state)`` (a list), ``step(state, id)``,
 ``run(ids)``, ``DEAD``), so the standard ``generate()`` decodes under it, greedy or beam
@@ -26,7 +27,7 @@ from __future__ import annotations
 from typing import Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
-from .automaton import DEAD
+from .automaton import DEAD, InternedStates
 
 # Position kinds: outside (no marker yet), in the opening marker, inside the span, in the
 # closing marker, done (both markers written), final (the end written).
@@ -43,7 +44,7 @@ class Insertion(NamedTuple):
     end: int
 
 
-class InsertionAutomaton:
+class InsertionAutomaton(InternedStates):
     """The automaton of one fixed translation and one span to mark.
 
     ``template_ids``: the translation's content ids (no special ids); ``boundaries``: template
@@ -98,11 +99,8 @@ class InsertionAutomaton:
         # copying past the last place a marker may still go would lead nowhere
         self._last_open = max(self._opens)
         self._last_close = max(self._at)
-        self._sets: List[FrozenSet[Position]] = []
-        self._index: Dict[FrozenSet[Position], int] = {}
-        self._allowed: Dict[int, Tuple[int, ...]] = {}
-        self._next: Dict[Tuple[int, int], int] = {}
-        self.start = self._intern(frozenset([(_OUT, 0, 0, -1, -1)]))
+        self._init_states()  # a state: the frozenset of its positions
+        self.start = self._state_of(frozenset([(_OUT, 0, 0, -1, -1)]))
 
     # --- structure ---------------------------------------------------------------------
 
@@ -148,57 +146,17 @@ class InsertionAutomaton:
             return (_CLOSE, i, k, a, -1)
         return (_DONE, i, 0, a, self._at[i])
 
-    def _intern(self, positions: FrozenSet[Position]) -> int:
-        if not positions:
-            return DEAD
-        idx = self._index.get(positions)
-        if idx is None:
-            idx = len(self._sets)
-            self._sets.append(positions)
-            self._index[positions] = idx
-        return idx
+    def _allowed_of(self, positions: FrozenSet[Position]) -> Tuple[int, ...]:
+        return tuple(dict.fromkeys(t for pos in positions for t, _ in self._moves(pos)))
+
+    def _advance(self, state: int, token: int) -> int:
+        return self._state_of(frozenset(p for pos in self._sets[state] for t, p in self._moves(pos) if t == token))
 
     # --- running (the interface of ConstrainedLogitsProcessor) -------------------------
-
-    def allowed(self, state: int) -> List[int]:
-        """The ids that may come next (none when DEAD)."""
-        return list(self.allowed_ids(state))
-
-    def allowed_ids(self, state: int) -> Tuple[int, ...]:
-        """``allowed(state)`` as the tuple the automaton keeps (no copy)."""
-        if state == DEAD:
-            return ()
-        out = self._allowed.get(state)
-        if out is None:
-            ids = [t for pos in self._sets[state] for t, _ in self._moves(pos)]
-            out = self._allowed[state] = tuple(dict.fromkeys(ids))
-        return out
-
-    def step(self, state: int, token: int) -> int:
-        """The state after writing ``token`` in ``state``."""
-        if state == DEAD:
-            return DEAD
-        key = (state, token)
-        nxt = self._next.get(key)
-        if nxt is None:
-            positions = frozenset(p for pos in self._sets[state] for t, p in self._moves(pos) if t == token)
-            nxt = self._next[key] = self._intern(positions)
-        return nxt
-
-    def run(self, ids: Sequence[int]) -> int:
-        state = self.start
-        for t in ids:
-            state = self.step(state, int(t))
-        return state
 
     def is_final(self, state: int) -> bool:
         """Whether the ids so far are complete (the end id written)."""
         return state != DEAD and any(p[0] == _FINAL for p in self._sets[state])
-
-    @property
-    def n_states(self) -> int:
-        """States reached so far (they are built lazily)."""
-        return len(self._sets)
 
     # --- reading and writing ------------------------------------------------------------
 
