@@ -38,9 +38,9 @@ alignments with one of thot's heuristics (grow-diag-final-and by default).
   per direction). Each distinct word is normalised once per corpus.
 * **Speed** against the ``eflomal`` package itself (``python bench/statistical_aligner.py``:
   forward + reverse, 3 samplers, the same corpus-scaled schedule, gdfa), on 2 CPUs: native
-  1.25x its pairs/s at 10k and 30k generated pairs (1.23x less CPU time), peak memory above
-  the baseline 65 / 108 MB against its 31 / 84 MB (46 MB of ours is numba's runtime, loaded
-  once per process) and 0.95x its peak at 100k pairs; thot's engine was 0.75-0.81x.
+  1.26x / 1.21x its pairs/s at 10k / 30k generated pairs, peak memory above the baseline
+  19 / 65 MB against its 31 / 84 MB; importing the sampler loads its compiled kernels once
+  per process (0.43 s; 1.02x / 1.08x with that counted in). thot's engine: 0.38-0.43x.
   Sentences of any length (eflomal's buffers stop at 1,024 words).
 
 Projection F1 (seqeval micro, default mode; the span step of
