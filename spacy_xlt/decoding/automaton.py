@@ -23,6 +23,7 @@ far more than the decoding steps around them, more frequent).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Hashable, List, Mapping, Optional, Sequence, Tuple
 
@@ -55,7 +56,7 @@ class Parse:
     complete: bool
 
 
-class InternedStates:
+class InternedStates(ABC):
     """States as sets of NFA positions interned to small integers, each with its allowed ids
     (computed when the state is made: a decoder asks for them next), and the steps taken so
     far: what the tagging and the marker-insertion automata share. A subclass calls
@@ -81,12 +82,13 @@ class InternedStates:
             self._allowed.append(self._allowed_of(key))
         return idx
 
+    @abstractmethod
     def _allowed_of(self, key) -> Tuple[int, ...]:
-        raise NotImplementedError
+        """The ids that may follow the positions of ``key`` (a new state's)."""
 
+    @abstractmethod
     def _advance(self, state: int, token: int) -> int:
         """The state after writing ``token`` in ``state`` (not stepped so before)."""
-        raise NotImplementedError
 
     def step(self, state: int, token: int) -> int:
         """The state after writing ``token`` in ``state``."""
@@ -116,6 +118,7 @@ class InternedStates:
     def n_states(self) -> int:
         """States reached so far (they are built lazily)."""
         return len(self._sets)
+
 
 class TaggingAutomaton(InternedStates):
     """The automaton of one input: its words' ids, the labels' tag ids, the end id.

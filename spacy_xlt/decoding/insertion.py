@@ -150,7 +150,8 @@ class InsertionAutomaton(InternedStates):
         return tuple(dict.fromkeys(t for pos in positions for t, _ in self._moves(pos)))
 
     def _advance(self, state: int, token: int) -> int:
-        return self._state_of(frozenset(p for pos in self._sets[state] for t, p in self._moves(pos) if t == token))
+        moves = (move for pos in self._sets[state] for move in self._moves(pos))
+        return self._state_of(frozenset(p for t, p in moves if t == token))
 
     # --- running (the interface of ConstrainedLogitsProcessor) -------------------------
 

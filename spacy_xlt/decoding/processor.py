@@ -289,22 +289,13 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 #: key columns that may pile up between two prunings (a key is a row's ids at its columns)
 _PRUNE_SLACK = 8
 
+
 def _numpy(tensor, copy: bool = False):
     """A CPU int64 numpy array of an integer tensor (its own memory if ``copy``)."""
     import numpy as np
 
     out = tensor.cpu().numpy() if tensor.device.type != "cpu" else tensor.numpy()
     return np.array(out, dtype=np.int64) if copy or out.dtype != np.int64 else out
-
-
-def _long_tensor(values: List[int], device):
-    """A 1-D int64 tensor of ``values`` on ``device`` (through an array: far cheaper than
-    ``torch.tensor`` of a list)."""
-    import torch
-
-    if not values:
-        return torch.zeros(0, dtype=torch.long, device=device)
-    return torch.frombuffer(array("q", values), dtype=torch.long).to(device)
 
 
 def _first_rows(n: int, k: int):

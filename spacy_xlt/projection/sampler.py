@@ -526,10 +526,6 @@ def _sweep(
 
 # ------------------------------------------------------------------------------ driver
 
-#: The stages of the cascade, in order: (model number, schedule key).
-STAGES = ((1, "ibm1"), (2, "hmm"), (3, "fertility"))
-
-
 @dataclass
 class Model:
     """One trained direction: the counts of its chain 0 after the final pass (what
@@ -561,8 +557,12 @@ class Model:
 
 def _task_runner(n_threads: int) -> Callable[[List[Callable[[], None]]], None]:
     """Run no-argument callables, on ``n_threads`` threads (the kernels release the GIL)."""
+    def run_here(tasks: List[Callable[[], None]]) -> None:
+        for task in tasks:
+            task()
+
     if n_threads <= 1:
-        return lambda tasks: [task() for task in tasks] and None
+        return run_here
 
     def run(tasks: List[Callable[[], None]]) -> None:
         with ThreadPoolExecutor(min(n_threads, len(tasks))) as pool:

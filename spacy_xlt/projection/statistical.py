@@ -582,7 +582,7 @@ class StatisticalAligner:
                 raise XLTError(Errors.E167.format(what="align with"))
             decoded = self._native.decode(
                 [pairs[k] for k in todo],
-                self.normalizer.cached(),
+                self.normalizer,
                 self._native_settings(),
                 self.symmetrization,
             )
@@ -617,14 +617,15 @@ class StatisticalAligner:
     def _train(self, pairs: List[Tuple[List[str], List[str]]]) -> Dict[int, Alignment]:
         """Train both directions on ``pairs`` + extra text; the training alignments of the
         trainable ``pairs`` by index (pairs with an empty or over-long side are left out)."""
-        norm = self.normalizer.cached()  # each distinct word normalised once
         all_pairs = self._all_pairs(pairs)
-        if self.engine == "native":
+        if self.engine == "native":  # its word -> id cache normalises each word once
             self._native, out = _NativeModel.train(
-                all_pairs, len(pairs), norm, self._native_settings(), self.symmetrization
-            )
+                all_pairs, len(pairs), self.normalizer, self._native_settings(),
+                self.symmetrization,
+            )  # fmt: skip
             self._frozen = False
             return out
+        norm = self.normalizer.cached()  # each distinct word normalised once
         forward, reverse = self._new_chain(), self._new_chain()
         max_len = forward[-1].max_sentence_length
         add_forward, add_reverse = forward[-1].add_sentence_pair, reverse[-1].add_sentence_pair
@@ -856,16 +857,16 @@ _SYMMETRIZE: Dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _id_mapper(
-    vocab: Dict[str, int], norm: Callable[[Sequence[str]], List[str]], first: int
+    vocab: Dict[str, int], normalizer: TokenNormalizer, first: int
 ) -> Callable[[Sequence[str]], List[int]]:
     """Words -> ids of their normalised forms in ``vocab`` (a new form gets the next id,
-    from ``first``); each distinct word is looked up once (a word -> id cache)."""
+    from ``first``); each distinct word is normalised and looked up once (a word -> id
+    cache)."""
     ids: Dict[str, int] = {}
     known = ids.get
 
     def new(word: str) -> int:
-        (form,) = norm([word])
-        value = ids[word] = vocab.setdefault(form, len(vocab) + first)
+        value = ids[word] = vocab.setdefault(normalizer(word), len(vocab) + first)
         return value
 
     def mapper(words: Sequence[str]) -> List[int]:
@@ -890,7 +891,7 @@ class _NativeModel:
         cls,
         pairs: Sequence[Tuple[List[str], List[str]]],
         n_wanted: int,
-        norm: Callable[[Sequence[str]], List[str]],
+        normalizer: TokenNormalizer,
         settings: Dict[str, Any],
         heuristic: str,
     ) -> Tuple[Optional[_NativeModel], Dict[int, Alignment]]:
@@ -900,7 +901,7 @@ class _NativeModel:
 
         source: Dict[str, int] = {}
         target: Dict[str, int] = {}
-        e_ids, f_ids = _id_mapper(source, norm, 1), _id_mapper(target, norm, 0)
+        e_ids, f_ids = _id_mapper(source, normalizer, 1), _id_mapper(target, normalizer, 0)
         kept, e_sents, f_sents = [], [], []
         for k, (src, tgt) in enumerate(pairs):
             if src and tgt:
@@ -953,7 +954,7 @@ class _NativeModel:
     def decode(
         self,
         pairs: Sequence[Tuple[List[str], List[str]]],
-        norm: Callable[[Sequence[str]], List[str]],
+        normalizer: TokenNormalizer,
         settings: Dict[str, Any],
         heuristic: str,
     ) -> List[Alignment]:
@@ -962,7 +963,7 @@ class _NativeModel:
         from . import sampler
 
         source, target = dict(self.source), dict(self.target)
-        e_ids, f_ids = _id_mapper(source, norm, 1), _id_mapper(target, norm, 0)
+        e_ids, f_ids = _id_mapper(source, normalizer, 1), _id_mapper(target, normalizer, 0)
         e_sents = [e_ids(s) for s, _ in pairs]
         f_sents = [f_ids(t) for _, t in pairs]
         corpus = sampler.Corpus.build(e_sents, f_sents, len(source) + 1, len(target))
