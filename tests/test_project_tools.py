@@ -2,6 +2,7 @@
 python -m spacy_xlt.foreach. Tiny hand-made corpora and a deterministic saved pipeline."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -572,6 +573,71 @@ def test_foreach_as_name_nests(tmp_path):
         for lang in ("aa", "bb"):
             assert (tmp_path / f"{method}-{lang}.txt").read_text() == f"{method}/{lang}"
     assert main(["m1", "--as", "not a name", "--", "python", "-c", "pass"]) == 2
+
+
+RECORD_MODULE = """
+import json, os, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+out.write_text(json.dumps({"pid": os.getpid(), "argv": sys.argv[1:], "name": __name__}))
+code = sys.argv[2] if len(sys.argv) < 4 or out.stem == sys.argv[3] else "0"
+if code == "raise":
+    raise ValueError("broken " + out.name)
+if code == "message":
+    sys.exit("stopped at " + out.name)
+if code != "none":
+    sys.exit(int(code))
+"""
+
+
+@pytest.fixture
+def record_module(tmp_path, monkeypatch):
+    """A module `xlt_record` that writes its pid, argv and __name__ to argv[1] and exits
+    with argv[2] (an int, `none` to return, `raise` for an exception, `message`), or with 0
+    where argv[1]'s stem is not argv[3]."""
+    folder = tmp_path / "modules"
+    folder.mkdir()
+    (folder / "xlt_record.py").write_text(RECORD_MODULE)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", str(folder))  # for --isolate
+    return tmp_path
+
+
+def test_foreach_runs_python_modules_in_this_process(record_module, capsys):
+    from spacy_xlt.foreach import main
+
+    argv = list(sys.argv)
+    out = record_module / "{lang}.json"
+    assert main(["aa,bb", "--", "python", "-m", "xlt_record", str(out), "0"]) == 0
+    assert main(["cc", "--", "python", "-m", "xlt_record", str(out), "none"]) == 0
+    for lang in ("aa", "bb", "cc"):
+        data = json.loads((record_module / f"{lang}.json").read_text())
+        assert data["pid"] == os.getpid() and data["name"] == "__main__"
+        assert data["argv"][0] == str(record_module / f"{lang}.json")
+    assert sys.argv == argv  # restored
+    # --isolate: a process of its own, the same files
+    assert main(["dd", "--isolate", "--", "python", "-m", "xlt_record", str(out), "0"]) == 0
+    assert json.loads((record_module / "dd.json").read_text())["pid"] != os.getpid()
+    assert "$ " + sys.executable + " -m xlt_record" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_foreach_module_failures_stop_the_loop(record_module, capfd, isolate):
+    from spacy_xlt.foreach import main
+
+    out = str(record_module / "{lang}.json")
+    flags = ["--isolate"] if isolate else []
+    for code, status, printed in (("4", 4, None), ("raise", 1, "ValueError: broken bb.json"), ("message", 1, "stopped at bb.json")):
+        for name in ("aa", "bb", "cc"):
+            (record_module / f"{name}.json").unlink(missing_ok=True)
+        assert main(["aa,bb,cc", *flags, "--", "python", "-m", "xlt_record", out, code, "bb"]) == status
+        err = capfd.readouterr().err
+        assert (record_module / "bb.json").exists() and not (record_module / "cc.json").exists()
+        assert f"failed for bb (exit status {status})" in err
+        if printed:
+            assert printed in err
+    assert main(["aa", "--bad", "--", "python", "-c", "pass"]) == 2
+    assert "unknown option '--bad'" in capfd.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------
