@@ -39,6 +39,7 @@ from .labels import SCHEMES, TokenSpan, tags_to_spans, to_iob2
 from .pairs import doc_spans, read_docs, set_doc_spans
 from .usererrors import message_reader
 from .util import blank
+from .util import vocab as lang_vocab
 
 FORMATS = ("auto", "conll", "quality", "xml", "spacy")
 #: File name endings read as CoNLL-style ``WORD ... TAG`` files.
@@ -277,7 +278,7 @@ def _vocab(vocab_or_lang: Union[str, Vocab, Language]) -> Vocab:
         return vocab_or_lang
     if isinstance(vocab_or_lang, Language):
         return vocab_or_lang.vocab
-    return blank(vocab_or_lang).vocab
+    return lang_vocab(vocab_or_lang)
 
 
 def _words_doc(vocab: Vocab, words: Sequence[str]) -> Doc:

@@ -25,7 +25,7 @@ from .errors import Errors, XLTError
 from .io import read_lines
 from .labels import TokenSpan, check_spans
 from .pairs import make_pair, set_doc_spans
-from .util import blank
+from .util import vocab as lang_vocab
 
 DATA_DIR = Path(__file__).parent / "data"
 #: Bundled samples by target language.
@@ -101,8 +101,8 @@ def load_sample_pairs(
     holds the record's id on both.
     """
     records = read_sample(path, lang)
-    src_vocab = blank(source_lang).vocab
-    tgt_vocab = blank(lang).vocab
+    src_vocab = lang_vocab(source_lang)
+    tgt_vocab = lang_vocab(lang)
     pairs: List[Doc] = []
     gold: List[Doc] = []
     for rec in records:

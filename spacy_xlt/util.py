@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import spacy
 from spacy.language import Language
+from spacy.vocab import Vocab, create_vocab
+
+
+def vocab(lang: str) -> Vocab:
+    """The vocab ``blank(lang)`` would have (the language's lexical attributes, stop words
+    and norms), made without a pipeline: what reading and writing DocBins needs.
+
+    A ``Language`` object loads every installed component factory (spaCy imports the
+    ``spacy_factories`` entry points when the first one is made: spacy-transformers and so
+    transformers, about 3 s of CPU on these machines); commands that only move Docs from
+    one file to another need none of them.
+    """
+    try:
+        cls = spacy.util.get_lang_class(lang)
+    except ImportError:
+        cls = spacy.util.get_lang_class("xx")
+    return create_vocab(cls.lang, cls.Defaults)
 
 
 def blank(lang: str) -> Language:

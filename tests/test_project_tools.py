@@ -822,3 +822,48 @@ def test_subset_filter_errors(tmp_path, corpora, projected):
     result = invoke("subset", b, out, "--require-equal-counts")
     assert result.exit_code == 0, result.output
     assert len(read_docs(out)) == 2  # each target has its source's spans
+
+
+# ---------------------------------------------------------------------------------------
+# the commands that only move Docs make no pipeline (util.vocab)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "xx", "hau"])
+def test_vocab_is_the_blank_pipelines(lang):
+    from spacy_xlt import util
+
+    vocab, blank = util.vocab(lang), util.blank(lang).vocab
+    assert vocab.lang == blank.lang and vocab.writing_system == blank.writing_system
+    for word in ["The", "is", "1,000", "l'homme", "Élan", "ALLCAPS"]:
+        a, b = vocab[word], blank[word]
+        assert (a.norm_, a.is_stop, a.like_num, a.lang_, a.shape_) == (b.norm_, b.is_stop, b.like_num, b.lang_, b.shape_)
+
+
+LIGHT_COMMANDS = """
+import runpy, sys
+for args in ({commands}):
+    sys.argv = ["spacy", *args]
+    try:
+        runpy.run_module("spacy", run_name="__main__", alter_sys=True)
+    except SystemExit as exit:
+        assert not exit.code, (args, exit.code)
+print("transformers" in sys.modules)
+"""
+
+
+def test_subset_and_pair_import_no_transformers(tmp_path):
+    """A pipeline would load every installed factory (spacy-transformers, and so
+    transformers: seconds of CPU in every process); these commands need a vocab only."""
+    gold = tmp_path / "gold.spacy"
+    DocBin(docs=[make_doc(spacy.blank("xx").vocab, ["Tomi", "ran"], [(0, 1, "PER")])]).to_disk(gold)
+    commands = [
+        ["xlt", "subset", str(gold), str(tmp_path / "sub.spacy"), "--limit", "1", "--lang", "fr"],
+        ["xlt", "pair", str(gold), str(gold), str(tmp_path / "pairs.spacy"), "--target-lang", "es"],
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", LIGHT_COMMANDS.format(commands=", ".join(map(repr, commands)) + ",")],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False", proc.stdout
+    assert len(read_docs(tmp_path / "pairs.spacy")) == 1

@@ -23,7 +23,7 @@ from ..corpora import (
 from ..errors import Errors, XLTError
 from ..io import check_output
 from ..pairs import build_pairs, read_target_lines, source_spans, write_pairs
-from ..util import blank
+from ..util import blank, vocab
 from ._app import xlt_cli
 
 TARGET_FORMATS = (*FORMATS, "text")
@@ -105,16 +105,21 @@ def pair_files(
         target_fmt, detected = sniff.fmt, sniff.why
         if on_detect is not None:
             on_detect(target_path, target_fmt, detected)
-    nlp = blank(target_lang)
     targets: Sequence[Union[str, Doc]]
-    if target_fmt == "text":
-        targets = read_target_lines(target_path)
-    else:
-        targets = read_corpus(target_path, fmt=target_fmt, lang=nlp, spans_key=spans_key)
+    tokenizer = None
+    if target_fmt in ("text", "xml"):  # text to tokenize: the language's tokenizer
+        nlp = blank(target_lang)
+        tokenizer = nlp.tokenizer
+        if target_fmt == "text":
+            targets = read_target_lines(target_path)
+        else:
+            targets = read_corpus(target_path, fmt=target_fmt, lang=nlp, spans_key=spans_key)
+    else:  # words given: the language's vocab is enough (no pipeline, see util.vocab)
+        targets = read_corpus(target_path, fmt=target_fmt, lang=vocab(target_lang), spans_key=spans_key)
     pairs, skipped = build_pairs(
         sources,
         targets,
-        nlp.tokenizer,
+        tokenizer,
         source_name=str(source_path),
         target_name=str(target_path),
         skip_empty=skip_empty,

@@ -201,7 +201,7 @@ def subset_files(
         raise XLTError(Errors.E092.format(limit=limit))
     if skip < 0:
         raise XLTError(Errors.E464.format(skip=skip))
-    vocab = util.blank(lang).vocab
+    vocab = util.vocab(lang)
     for path in input_paths:
         if not path.exists():
             raise XLTError(Errors.E021.format(path=path))
