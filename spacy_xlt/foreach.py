@@ -92,7 +92,7 @@ def run_module(module: str, args: List[str]) -> int:
     argv = sys.argv
     sys.argv = [module, *args]  # runpy puts the module's file in argv[0]
     try:
-        if module == __spec__.name:  # a nested loop: this module is imported already
+        if module == "spacy_xlt.foreach":  # a nested loop: this module is imported already
             return main(args)
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exit:

@@ -23,7 +23,7 @@ from ..corpora import (
 from ..errors import Errors, XLTError
 from ..io import check_output
 from ..pairs import build_pairs, read_target_lines, source_spans, write_pairs
-from ..util import blank, vocab
+from ..util import blank
 from ._app import xlt_cli
 
 TARGET_FORMATS = (*FORMATS, "text")
@@ -107,15 +107,11 @@ def pair_files(
             on_detect(target_path, target_fmt, detected)
     targets: Sequence[Union[str, Doc]]
     tokenizer = None
-    if target_fmt in ("text", "xml"):  # text to tokenize: the language's tokenizer
-        nlp = blank(target_lang)
-        tokenizer = nlp.tokenizer
-        if target_fmt == "text":
-            targets = read_target_lines(target_path)
-        else:
-            targets = read_corpus(target_path, fmt=target_fmt, lang=nlp, spans_key=spans_key)
-    else:  # words given: the language's vocab is enough (no pipeline, see util.vocab)
-        targets = read_corpus(target_path, fmt=target_fmt, lang=vocab(target_lang), spans_key=spans_key)
+    if target_fmt == "text":  # lines to tokenize: the language's pipeline
+        targets = read_target_lines(target_path)
+        tokenizer = blank(target_lang).tokenizer
+    else:  # Docs; read_corpus makes a pipeline only for text it tokenizes (XML)
+        targets = read_corpus(target_path, fmt=target_fmt, lang=target_lang, spans_key=spans_key)
     pairs, skipped = build_pairs(
         sources,
         targets,

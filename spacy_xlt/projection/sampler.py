@@ -717,8 +717,8 @@ def _load_kernels() -> None:
     """Load (or, the first time on a machine, compile: about 5 s, then cached on disk by
     numba) the compiled kernels for the array types the aligner passes, by training and
     decoding a two-pair corpus. It runs when this module is imported, which the aligner does
-    only when it is about to sample: one fixed cost per process (about 0.8 s and 45 MB of
-    numba's runtime here), apart from the time each alignment takes."""
+    only when it is about to sample: one fixed cost per process (0.43 s here; 131 MB with
+    numba's own import), apart from the time each alignment takes."""
     corpus = Corpus.build([[1, 2], [2]], [[0, 1], [1]], 3, 2)
     _, models = train(corpus, (1, 1, 1), n_chains=2)
     decode(corpus, models, sweeps=1, n_chains=2)
