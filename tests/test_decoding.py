@@ -124,6 +124,80 @@ def test_automaton_no_labels_one_word():
     assert aut.parse([7, 8, 1]).spans == []
 
 
+# --- the automaton as one table of states -----------------------------------------------
+
+
+def _toy_table():
+    # no two items at one boundary start alike (the opening tags share a first id, 30,
+    # and part ways after it): the automaton has a table
+    words = [[5, 10], [6, 11, 12], [13]]
+    opens = {"PER": [30, 20], "LOC": [30, 21, 25], "ORG": [31]}
+    closes = {"PER": [22], "LOC": [23, 24], "ORG": [40, 41]}
+    return TaggingAutomaton(words, opens, closes, end_ids=[1, 0])
+
+
+def _first_ids_clash(words, opens, closes) -> bool:
+    """Whether items at one boundary start alike (or one tag's ids begin another's):
+    where the automaton has no table. Read from the tagging rules, not the automaton."""
+    tags = list(opens.values())
+    for a in range(len(tags)):
+        for b in range(len(tags)):
+            if a != b and tags[b][: len(tags[a])] == tags[a]:
+                return True
+    tag_firsts = {t[0] for t in tags} | {t[0] for t in closes.values()}
+    return any(w[0] in tag_firsts for w in words)
+
+
+def test_table_steps_as_the_automaton():
+    aut = _toy_table()
+    table = aut.table()
+    assert table is not None and aut.table() is table  # built once
+    assert sorted(table.allowed(table.start)) == [5, 30, 31]
+    s = table.step(table.start, 30)
+    assert sorted(table.allowed(s)) == [20, 21]  # PER or LOC, not yet told apart
+    assert table.step(s, 99) == DEAD
+    end = table.start
+    for t in aut.target([TokenSpan(0, 2, "LOC")]):
+        end = table.step(end, t)
+    assert sorted(table.allowed(end)) == [0, 1] and table.step(end, 0) == end
+    assert _toy().table() is None  # word 0 starts as the PER tag does: sets of positions
+
+
+ids_st = st.integers(2, 12)  # a small vocabulary: items often start alike
+items_st = st.lists(ids_st, min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(items_st, max_size=6),
+    tags=st.lists(st.tuples(items_st, items_st), max_size=3),
+    data=st.data(),
+)
+def test_table_is_the_automaton(words, tags, data):
+    """Any words and tags (ids shared between them at random): the table exists unless
+    items at one boundary start alike, and then allows and leads to what the lazy automaton
+    does along any walk (allowed ids and, now and then, an id that is not)."""
+    labels = [f"L{j}" for j in range(len(tags))]
+    opens = {lab: o for lab, (o, _) in zip(labels, tags)}
+    closes = {lab: c for lab, (_, c) in zip(labels, tags)}
+    aut = TaggingAutomaton(words, opens, closes, end_ids=[1, 0])
+    table = aut.table()
+    assert (table is None) == _first_ids_clash(words, opens, closes)
+    if table is None:
+        return
+    state, row = aut.start, table.start
+    for _ in range(data.draw(st.integers(0, 40))):
+        allowed = aut.allowed(state)
+        assert sorted(table.allowed(row)) == sorted(allowed)
+        if state == DEAD:
+            break
+        t = data.draw(st.sampled_from(allowed) if data.draw(st.integers(0, 9)) else ids_st)
+        state, row = aut.step(state, t), table.step(row, t)
+        assert (state == DEAD) == (row == DEAD)
+        # the end state alone allows both end ids (before the end: the first one only)
+        assert aut.is_final(state) == (row != DEAD and sorted(table.allowed(row)) == [0, 1])
+
+
 # --- with tiny models and real tokenizers ----------------------------------------------
 
 
@@ -340,6 +414,33 @@ def test_processor_follows_reordered_beams(codecs):
     assert allowed[1] == set(aut.allowed(aut.run(a[:2])))
 
 
+def test_decoding_with_tables_builds_no_state(codecs):
+    """With tags of their own ids, every automaton of a batch has a table, the processor
+    steps the rows through it, and the lazy automata build no state while decoding (the
+    outputs are still complete taggings)."""
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    codec = _codec(codecs, "mt5", True, ["PER", "LOC"])
+    sentences = [CORPUS_WORDS[:20], CORPUS_WORDS[20:31] + ODD_WORDS[:6]]
+    automata = [codec.automaton(words) for words in sentences]
+    made = []
+
+    def processor_for(rows):
+        made.append(ConstrainedLogitsProcessor([automata[r] for r in rows], 4, codec.end_ids))
+        return made[-1]
+
+    outs = codec.model.generate_ids(
+        [codec.input_ids(w) for w in sentences],
+        max_new_tokens=codec.max_new_tokens(sentences),
+        num_beams=4,
+        processor_for=processor_for,
+    )
+    assert made and all(p._table is not None and p.steps > 0 and p.resyncs == 0 for p in made)
+    assert [a.n_states for a in automata] == [1, 1]  # the start state, made by __init__
+    for a, seqs in zip(automata, outs):
+        assert a.parse(seqs[0]).complete
+
+
 def test_tag_batch_modes(codecs):
     from spacy_xlt.decoding.tagging import tag_batch
 
@@ -400,6 +501,19 @@ def test_long_input_truncated_encoder_still_tags_every_word(tiny_mt5):
 # --- the incremental processor against the reference --------------------------------------
 
 
+class NoTable:
+    """An automaton without its table: the processor keeps its rows' states one by one (as
+    it does for automata whose states are sets of positions)."""
+
+    def __init__(self, automaton):
+        self.automaton = automaton
+
+    def __getattr__(self, name):
+        if name == "table":
+            raise AttributeError(name)
+        return getattr(self.automaton, name)
+
+
 class CheckedProcessor:
     """The default (incremental) processor, checked at every call: its output must equal the
     reference's (``method="prefix"``, the implementation the incremental one replaced) and a
@@ -443,16 +557,20 @@ class CheckedProcessor:
     seed=st.integers(0, 2**16),
     scale=st.sampled_from([0.0, 3.0, 30.0]),
     budget=st.one_of(st.none(), st.integers(1, 40)),
+    table=st.booleans(),
 )
 def test_incremental_processor_masks_as_the_reference(
-    codecs, kind, added, labels, sentences, num_beams, seed, scale, budget
+    codecs, kind, added, labels, sentences, num_beams, seed, scale, budget, table
 ):
     """Inside generate() (beam search reorders rows; greedy for one beam; several inputs;
     rows that end early or run out of new ids; left-padded prompts of decoder-only models),
     the incremental processor masks exactly the ids of the reference at every step, with
-    the same counters, and never needs to recompute states from the prefixes."""
+    the same counters, and never needs to recompute states from the prefixes: with the
+    automata's tables (every row stepped at once) and without them (row by row)."""
     codec = _codec(codecs, kind, added, labels)
     automata = [codec.automaton(words) for words in sentences]
+    if not table:
+        automata = [NoTable(a) for a in automata]
     checked = []
 
     def processor_for(rows):
@@ -472,6 +590,7 @@ def test_incremental_processor_masks_as_the_reference(
         assert proc.new.steps == proc.ref.steps > 0
         assert proc.new.dead_rows == proc.ref.dead_rows
         assert proc.new.resyncs == 0
+        assert (proc.new._table is not None) == (table and all(a.table() for a in proc.automata))
 
 
 @settings(max_examples=300, deadline=None)
@@ -481,25 +600,29 @@ def test_incremental_processor_masks_as_the_reference(
     prompt=st.integers(1, 3),
     n_steps=st.integers(1, 25),
     slack=st.sampled_from([1, 2, 8, 100]),
+    toy=st.sampled_from([_toy, _toy_table]),
+    fallback=st.sampled_from([[1], []]),
     data=st.data(),
 )
 def test_incremental_processor_follows_any_reordering(
-    n_inputs, num_beams, prompt, n_steps, slack, data
+    n_inputs, num_beams, prompt, n_steps, slack, toy, fallback, data
 ):
     """Rows reordered, duplicated and dropped at random between calls (each new row extends
-    a random row of its input), ids allowed or not (dead rows), prompts that differ between
-    rows: the incremental processor masks as the reference. Calls that do not extend the
-    previous one by one id (ids rolled back, or several appended) make it recompute the
-    states from the prefixes, and it masks as the reference after that too."""
+    a random row of its input), ids allowed or not (dead rows, with or without fallback
+    ids), prompts that differ between rows: the incremental processor masks as the
+    reference, row by row (an automaton of position sets) or with the table. Calls that do
+    not extend the previous one by one id (ids rolled back, or several appended) make it
+    recompute the states from the prefixes, and it masks as the reference after that too."""
     import torch
 
     from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
 
-    automata = [_toy() for _ in range(n_inputs)]
-    vocab = 30
-    new = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=[1])
+    automata = [toy() for _ in range(n_inputs)]
+    vocab = 45
+    new = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=fallback)
+    assert (new._table is None) == (toy is _toy)
     new.prune_slack = slack  # key columns pruned every step (1) ... never (100)
-    ref = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=[1], method="prefix")
+    ref = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=fallback, method="prefix")
     ids_st = st.integers(0, vocab - 1)
     rows = [data.draw(st.lists(ids_st, min_size=prompt, max_size=prompt)) for _ in automata]
     rows = [list(rows[r // num_beams]) for r in range(n_inputs * num_beams)]
@@ -524,7 +647,7 @@ def test_incremental_processor_follows_any_reordering(
             allowed = torch.isfinite(out[parent]).nonzero().flatten().tolist()
             row = list(rows[parent])
             for _ in range(extra):
-                use_allowed = data.draw(st.integers(0, 4)) > 0
+                use_allowed = data.draw(st.integers(0, 4)) > 0 and allowed
                 row.append(data.draw(st.sampled_from(allowed) if use_allowed else ids_st))
             new_rows.append(row)
         rows = new_rows
@@ -580,11 +703,12 @@ def test_processor_unknown_method():
     seed=st.integers(0, 2**16),
     scale=st.sampled_from([0.0, 1.0, 3.0, 30.0]),
     budget=st.one_of(st.none(), st.integers(1, 80)),
+    table=st.booleans(),
 )
 def test_incremental_processor_masks_as_the_reference_many(
-    codecs, kind, added, labels, sentences, num_beams, seed, scale, budget
+    codecs, kind, added, labels, sentences, num_beams, seed, scale, budget, table
 ):
     """The property above over many more, longer and larger inputs (slow)."""
     test_incremental_processor_masks_as_the_reference.hypothesis.inner_test(
-        codecs, kind, added, labels, sentences, num_beams, seed, scale, budget
+        codecs, kind, added, labels, sentences, num_beams, seed, scale, budget, table
     )

@@ -12,6 +12,11 @@ two tags starting with ``<``), so the automaton is run as an NFA whose state is 
 positions the ids so far are consistent with; sets are interned to small integers and their
 allowed ids and transitions cached, so each decoding step is a dictionary lookup.
 
+For decoding many rows at once, :meth:`TaggingAutomaton.table` builds the whole automaton
+up front as arrays (:class:`~spacy_xlt.decoding.table.StateTable`), where no two items at
+one boundary start alike (the usual case: tags added to the vocabulary are ids of their
+own); the lazy automaton below serves the rest, parsing, and the reference.
+
 Positions are numbered as they are reached, each with the id it expects and the positions
 after it; a state is the sorted tuple of its positions' numbers. Boundaries and positions
 are plain tuples of ints, strings, booleans and None, and so are the states and their
@@ -25,10 +30,24 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Hashable, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    Dict,
+    FrozenSet,
+    Hashable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+import numpy as np
 
 from ..errors import Errors, XLTError
 from ..labels import TokenSpan
+from .table import StateTable
 
 #: The state of no position: the ids so far are not a prefix of any tagging.
 DEAD = -1
@@ -163,6 +182,7 @@ class TaggingAutomaton(InternedStates):
         self._last_of: Dict[int, Tuple[Boundary, str, Optional[str]]] = {}
         self._entries: Dict[Boundary, Tuple[int, ...]] = {}
         self._final = 0
+        self._table: Union[StateTable, None, bool] = False  # not built yet
         # a state: the sorted numbers of its positions
         self._init_states()
         self.start = self._state_of(self._entry(_ORIGIN))
@@ -276,6 +296,77 @@ class TaggingAutomaton(InternedStates):
                 positions.add(p)
         return self._state_of(tuple(sorted(positions)))
 
+    # --- the whole automaton as arrays --------------------------------------------------
+
+    def table(self) -> Optional[StateTable]:
+        """The automaton as a :class:`~spacy_xlt.decoding.table.StateTable` of its own
+        numbering (``start`` and the end state among them), built once in a few array
+        operations; None where a word starts with a tag's first id, or one opening tag's
+        ids begin another's: there, states are sets of positions that only the lazy
+        automaton builds.
+
+        Every other state is one of: the entry of a boundary (its items' first ids: ``C =
+        1 + 2 * labels`` boundaries after each number of words, outside a span, in a span
+        before its first word, in a span after a word), an id inside an item (one id, one
+        transition), or the end state. Tags of one kind (the opening tags, each closing
+        tag) form a trie, the same after every boundary of a kind, so their states are that
+        trie's inner nodes numbered again after each number of words."""
+        if self._table is False:
+            self._table = self._build_table()
+        return self._table
+
+    def _build_table(self) -> Optional[StateTable]:
+        n, n_labels = self.n, len(self.labels)
+        C = 1 + 2 * n_labels  # boundary kinds: outside, label j just opened, label j with a word
+        opens = _trie([(self.open_ids[lab], j) for j, lab in enumerate(self.labels)])
+        closes = [_trie([(self.close_ids[lab], j)]) for j, lab in enumerate(self.labels)]
+        if opens is None:
+            return None
+        firsts = np.array([w[0] for w in self.word_ids], dtype=np.int64)
+        if np.isin(firsts, opens.roots).any() or any(
+            np.isin(firsts, close.roots).any() for close in closes
+        ):
+            return None
+        # the states: entries, ids inside words (each boundary kind's copy), tags' inner
+        # trie nodes (after each number of words), the end
+        lengths = np.array([len(w) for w in self.word_ids], dtype=np.int64)
+        inner_words = int((lengths - 1).sum())
+        close_offsets = np.cumsum([opens.n_nodes] + [c.n_nodes for c in closes])
+        per_i = int(close_offsets[-1])  # tag trie nodes after each number of words
+        words_base = (n + 1) * C
+        tags_base = words_base + C * inner_words
+        final = tags_base + (n + 1) * per_i
+        edges = []
+        # words: piece k of word i at boundary kind c
+        if n:
+            pieces = np.fromiter((t for w in self.word_ids for t in w), dtype=np.int64)
+            word = np.repeat(np.arange(n), lengths)
+            k = np.arange(len(pieces)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            inner = (np.cumsum(lengths - 1) - (lengths - 1))[word] + k  # of piece k + 1
+            after = np.array([0] + [1 + n_labels + j for j in range(n_labels)] * 2)  # kind after a word
+            c = np.arange(C)[:, None]
+            src = np.where(k == 0, word * C + c, words_base + c * inner_words + inner - 1)
+            last = k == lengths[word] - 1
+            dst = np.where(last, (word + 1) * C + after[c], words_base + c * inner_words + inner)
+            edges.append((src, np.broadcast_to(pieces, src.shape), dst))
+        # opening tags after i < n words (outside a span): to "label j just opened"
+        if len(opens.ids) and n:
+            i = np.arange(n)[:, None]
+            src = np.where(opens.src < 0, i * C, tags_base + i * per_i + opens.src)
+            dst = np.where(opens.leaf, i * C + 1 + opens.dst, tags_base + i * per_i + opens.dst)
+            edges.append((src, np.broadcast_to(opens.ids, src.shape), dst))
+        # closing tag j after i words, in a span that holds a word: to outside
+        i = np.arange(n + 1)[:, None]
+        for j, (close, off) in enumerate(zip(closes, close_offsets[:-1])):
+            src = np.where(close.src < 0, i * C + 1 + n_labels + j, tags_base + i * per_i + off + close.src)
+            dst = np.where(close.leaf, i * C, tags_base + i * per_i + off + close.dst)
+            edges.append((src, np.broadcast_to(close.ids, src.shape), dst))
+        # the end after every word (outside a span), then the end ids in the end state
+        edges.append(([n * C], self.end_ids[:1], [final]))
+        edges.append(([final] * len(self.end_ids), self.end_ids, [final] * len(self.end_ids)))
+        src, ids, dst = (np.concatenate([np.ravel(e[part]) for e in edges]) for part in range(3))
+        return StateTable.from_edges(final + 1, src, ids, dst, start=0)
+
     # --- running -----------------------------------------------------------------------
 
     def is_final(self, state: int) -> bool:
@@ -361,3 +452,52 @@ class TaggingAutomaton(InternedStates):
             spans = spans + (TokenSpan(open_start, b[_I], b[_LABEL]),)
         for nxt in self._expand(self._after(b, kind, label)):
             yield nxt, (spans, open_start)
+
+
+class _Trie(NamedTuple):
+    """Items (id sequences, none a prefix of another) as a trie: ``n_nodes`` inner nodes
+    (the root apart) and its edges ``src --ids--> dst`` (numpy arrays): ``src`` an inner
+    node or -1 (the root), ``dst`` an inner node, or the item's payload where ``leaf``."""
+
+    n_nodes: int
+    src: np.ndarray
+    ids: np.ndarray
+    dst: np.ndarray
+    leaf: np.ndarray
+
+    @property
+    def roots(self) -> np.ndarray:
+        """The ids of the root's edges (the items' first ids)."""
+        return self.ids[self.src < 0]
+
+
+def _trie(items: Sequence[Tuple[Sequence[int], int]]) -> Optional[_Trie]:
+    """The trie of ``(ids, payload)`` items; None if one item's ids begin another's."""
+    child: Dict[Tuple[int, int], Tuple[bool, int]] = {}  # (node, id) -> (leaf, node or payload)
+    edges: List[Tuple[int, int, int, bool]] = []
+    n_nodes = 0
+    for ids, payload in items:
+        node = -1
+        for k, t in enumerate(ids):
+            last = k == len(ids) - 1
+            found = child.get((node, t))
+            if found is not None:
+                if last or found[0]:  # this item ends inside another, or runs past one
+                    return None
+                node = found[1]
+                continue
+            if last:
+                child[node, t] = (True, payload)
+                edges.append((node, t, payload, True))
+            else:
+                child[node, t] = (False, n_nodes)
+                edges.append((node, t, n_nodes, False))
+                node, n_nodes = n_nodes, n_nodes + 1
+    src, ids_, dst, leaf = zip(*edges) if edges else ((), (), (), ())
+    return _Trie(
+        n_nodes,
+        np.array(src, dtype=np.int64),
+        np.array(ids_, dtype=np.int64),
+        np.array(dst, dtype=np.int64),
+        np.array(leaf, dtype=bool),
+    )

@@ -30,6 +30,15 @@ each input's rows with those of the previous call (``num_beams ** 2`` pairs per 
 C: no key built or hashed in Python) and does one automaton step per row, whatever the
 length; the masks are the reference's, since each row's state is that of its own prefix.
 
+Where every automaton of the batch has a table (:meth:`TaggingAutomaton.table
+<spacy_xlt.decoding.automaton.TaggingAutomaton.table>`: the whole automaton built up front
+as arrays; an automaton whose states are sets of positions has none), the tables are
+joined into one, with a dead state last that allows the fallback ids, and every row's state
+is a number in it: a step is a few array operations over all rows (each row's parent's
+allowed ids, compared with its new id, give its next state; the next states' allowed ids
+give the mask), with no state built and no Python loop over rows. Otherwise each row is
+stepped by its automaton, which builds the states it reaches on the way.
+
 This rests on one property of autoregressive decoding, not on generate's internals: every
 row of a call is a row of the previous call with one id appended (greedy search, sampling
 and beam search all call the processors so, once per step, with every row). The processor
@@ -53,6 +62,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
 from .automaton import DEAD, TaggingAutomaton
+from .table import StateTable, concat
 
 try:  # transformers is a dependency; guarded so that importing this module stays cheap
     from transformers import LogitsProcessor
@@ -118,6 +128,18 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         self.steps = 0
         #: calls at which the incremental method recomputed every state from the prefixes
         self.resyncs = 0
+        # the automata as one table, where each one has one (see the module docstring):
+        # every row's state is then a state of it, stepped and masked for all rows at once
+        self._table: Optional[StateTable] = None
+        if method == "incremental" and self.automata:
+            tables = [getattr(a, "table", _no_table)() for a in self.automata]
+            if all(t is not None for t in tables):
+                import numpy as np
+
+                self._table, starts = concat(tables, self.fallback_ids)
+                self._padded = self._table.padded(starts)
+                self._table_starts = np.repeat(starts, k)
+                self._dead = self._table.n_states - 1
 
     def __call__(self, input_ids, scores):
         rows = input_ids.shape[0]
@@ -134,25 +156,31 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 
     # --- masking ------------------------------------------------------------------------
 
-    def _mask(self, states: List[int], scores):
+    def _mask(self, states, scores):
         import numpy as np
         import torch
 
-        flat: List[int] = []  # every row's ids left open, row after row
-        lengths: List[int] = []
-        for state, automaton in zip(states, self._row_automata):
-            allowed = automaton.allowed_ids(state)
-            if not allowed:
-                self.dead_rows += state == DEAD
-                allowed = self.fallback_ids
-            flat.extend(allowed)
-            lengths.append(len(allowed))
-        index = np.array(flat, dtype=np.int64)  # row * width + id
         width = scores.shape[1]
         if self._width != width:
             self._width = width
             self._starts = np.arange(len(states), dtype=np.int64) * width
-        index += np.repeat(self._starts, lengths)
+        if self._table is not None:  # one state of the table per row: a row of ids each
+            self.dead_rows += int(np.count_nonzero(states == self._dead))
+            allowed = self._padded.ids[states]
+            index = self._starts[:, None] + allowed
+            index = index[allowed >= 0] if self._padded.has_empty else index.ravel()
+        else:
+            flat: List[int] = []  # every row's ids left open, row after row
+            lengths: List[int] = []
+            for state, automaton in zip(states, self._row_automata):
+                allowed = automaton.allowed_ids(state)
+                if not allowed:
+                    self.dead_rows += state == DEAD
+                    allowed = self.fallback_ids
+                flat.extend(allowed)
+                lengths.append(len(allowed))
+            index = np.array(flat, dtype=np.int64)  # row * width + id
+            index += np.repeat(self._starts, lengths)
         index = torch.from_numpy(index).to(scores.device)
         out = scores.new_full(scores.shape, float("-inf"))
         out.put_(index, scores.take(index))
@@ -194,6 +222,9 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             self.start = self._length = length
             self._cols = []
             self._keys = np.zeros((input_ids.shape[0], 0), dtype=np.int64)
+            if self._table is not None:
+                self._states = self._table_starts.copy()
+                return self._states
             self._states = [a.start for a in self.automata for _ in range(k)]
             return list(self._states)
         if length != self._length + 1:
@@ -206,12 +237,17 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         same = (vals[:, :-1].reshape(blocks, k, 1, n - 1) == self._keys.reshape(blocks, 1, k, n - 1)).all(3)
         if not same.any(2).all():  # a row that extends no row of the previous call
             return self._resync(input_ids)
-        parents = (same.argmax(2) + self._offsets).ravel().tolist()
+        parents = (same.argmax(2) + self._offsets).ravel()
         prev = self._states
-        states = [
-            automaton.step(prev[parent], token)
-            for parent, token, automaton in zip(parents, vals[:, -1].tolist(), self._row_automata)
-        ]
+        if self._table is not None:
+            states = self._padded.step_rows(prev[parents], vals[:, -1], self._dead)
+        else:
+            states = [
+                automaton.step(prev[parent], token)
+                for parent, token, automaton in zip(
+                    parents.tolist(), vals[:, -1].tolist(), self._row_automata
+                )
+            ]
         self._length = length
         self._states = states
         if n >= self._prune_at:
@@ -273,8 +309,12 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             for ids in map(tuple, generated[b * k : (b + 1) * k].tolist()):
                 state = of.get(ids)
                 if state is None:
-                    state = of[ids] = automaton.run(ids)
+                    state = of[ids] = self._run(b, automaton, ids)
                 states.append(state)
+        if self._table is not None:
+            import numpy as np
+
+            states = np.array(states, dtype=np.int64)
         self._states = states
         self._length = length
         self._index_len = -1
@@ -284,6 +324,22 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             self._cols, self._keys = [], generated
             self._prune_at = self.prune_slack
         return states
+
+
+    def _run(self, b: int, automaton, ids: Sequence[int]) -> int:
+        """The state of input ``b`` after ``ids`` (of the table, where there is one)."""
+        if self._table is None:
+            return automaton.run(ids)
+        table, state = self._table, int(self._table_starts[b * self.num_beams])
+        for t in ids:
+            state = table.step(state, t)
+            if state < 0:
+                state = self._dead
+        return state
+
+
+def _no_table():
+    return None
 
 
 #: key columns that may pile up between two prunings (a key is a row's ids at its columns)
