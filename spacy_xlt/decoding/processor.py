@@ -24,8 +24,8 @@ the new id, and its own key is that key with the new id appended (the new column
 key columns). So the key columns grow by one a step; every ``_PRUNE_SLACK`` steps they are
 pruned back to the columns that tell the present rows apart. Each call reads from the
 device one ``index_select`` of at most ``inputs * (num_beams - 1) + _PRUNE_SLACK + 1``
-columns (the index is a tensor over a Python array the processor updates in place: no
-index built per call), finds every row's parent with one numpy comparison of the keys of
+columns (on a CPU, one numpy indexing of the tensor's memory; the index is a tensor and
+a numpy array over a Python array the processor updates in place: no index built per call), finds every row's parent with one numpy comparison of the keys of
 each input's rows with those of the previous call (``num_beams ** 2`` pairs per input, in
 C: no key built or hashed in Python) and does one automaton step per row, whatever the
 length; the masks are the reference's, since each row's state is that of its own prefix.
@@ -117,10 +117,12 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         #: key columns that may pile up between two prunings (see the module docstring)
         self.prune_slack = _PRUNE_SLACK
         self._prune_at = _PRUNE_SLACK
-        # the columns read at the previous call, as the index of index_select (the tensor
-        # shares the array's memory: appending a column writes one item)
+        # the columns read at the previous call, as the index of index_select or of numpy
+        # (the tensor and the numpy array share the array's memory: appending a column
+        # writes one item)
         self._index = array("q")
         self._index_tensor = None
+        self._index_array = None
         self._index_len = -1
         #: rows seen in a state that allowed nothing (only -inf beams get there)
         self.dead_rows = 0
@@ -181,7 +183,9 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
                 lengths.append(len(allowed))
             index = np.array(flat, dtype=np.int64)  # row * width + id
             index += np.repeat(self._starts, lengths)
-        index = torch.from_numpy(index).to(scores.device)
+        index = torch.from_numpy(index)
+        if scores.device.type != "cpu":
+            index = index.to(scores.device)
         out = scores.new_full(scores.shape, float("-inf"))
         out.put_(index, scores.take(index))
         return out
@@ -257,15 +261,21 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         return states
 
     def _read(self, input_ids, cols: List[int]):
-        """Every row's ids at ``cols`` (sorted), as a numpy array of the processor's own."""
+        """Every row's ids at ``cols`` (sorted), as a numpy array of the processor's own
+        (on a CPU numpy reads the tensor's memory: no torch operation)."""
         n = len(cols)
+        on_cpu = input_ids.device.type == "cpu"
         if cols[-1] - cols[0] + 1 == n:  # a contiguous range: a view, no index
+            if on_cpu:
+                return _numpy(input_ids)[:, cols[0] : cols[-1] + 1].copy()
             return _numpy(input_ids[:, cols[0] : cols[-1] + 1], copy=True)
         if self._index_len != n - 1 or n > len(self._index):  # not the columns kept last time
             self._set_index(cols)
         else:  # the same columns and one more: one item of the shared buffer
             self._index[n - 1] = cols[-1]
             self._index_len = n
+        if on_cpu:
+            return _numpy(input_ids)[:, self._index_array[:n]]
         index = self._index_tensor[:n]
         if index.device != input_ids.device:
             index = index.to(input_ids.device)
@@ -273,12 +283,14 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 
     def _set_index(self, cols: List[int]) -> None:
         """Make the index buffer hold ``cols`` (with room for the columns to come)."""
+        import numpy as np
         import torch
 
         n = len(cols)
-        if n > len(self._index):  # a new buffer (the tensor shares the array's memory)
+        if n > len(self._index):  # a new buffer (the tensor and numpy array share its memory)
             self._index = array("q", [0]) * (2 * n + 16)
             self._index_tensor = torch.frombuffer(self._index, dtype=torch.long)
+            self._index_array = np.frombuffer(self._index, dtype=np.int64)
         for j, c in enumerate(cols):
             self._index[j] = c
         self._index_len = n
