@@ -28,7 +28,9 @@ count. ``raw_ms``: the same from the round whose calls took least in all (noise 
 ``warm_ms``: the same for each call repeated at once on a second processor (two untimed
 passes): the processor's work with its code and data in the caches, which the model's
 forward pass leaves cold for the first call (measured here: a first numpy operation in a
-call costs some 25 us, the next ones 1 us). ``ratio`` is the end-to-end constrained /
+call costs some 25 us, the next ones 1 us). The second processor shares the automata, so for
+a method that builds states while decoding (``prefix``) it finds them built: its warm_ms
+leaves that building out. ``ratio`` is the end-to-end constrained /
 unconstrained wall time (the outputs are checked to be complete taggings in the untimed
 warm-up runs only: the unconstrained side parses nothing); after the rows, ``flat`` gives
 each method's proc_ms and warm_ms at the longest ``--words`` over those at the shortest.

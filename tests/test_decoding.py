@@ -186,16 +186,31 @@ def test_table_is_the_automaton(words, tags, data):
     if table is None:
         return
     state, row = aut.start, table.start
+    walked = []  # (table state, id)
     for _ in range(data.draw(st.integers(0, 40))):
         allowed = aut.allowed(state)
         assert sorted(table.allowed(row)) == sorted(allowed)
         if state == DEAD:
             break
         t = data.draw(st.sampled_from(allowed) if data.draw(st.integers(0, 9)) else ids_st)
+        walked.append((row, t))
         state, row = aut.step(state, t), table.step(row, t)
         assert (state == DEAD) == (row == DEAD)
         # the end state alone allows both end ids (before the end: the first one only)
         assert aut.is_final(state) == (row != DEAD and sorted(table.allowed(row)) == [0, 1])
+    # all rows at once, from the sparse rows and from the padded ones: the same steps and ids
+    if walked:
+        import numpy as np
+
+        states, tokens = (np.array(col, dtype=np.int64) for col in zip(*walked))
+        expected = [table.step(s, t) for s, t in walked]
+        padded = table.padded(max_waste=float("inf"))
+        assert table.step_rows(states, tokens, -1).tolist() == expected
+        assert padded.step_rows(states, tokens, -1).tolist() == expected
+        rows, index = table.expand(states)
+        for r, s in enumerate(states.tolist()):
+            assert sorted(table.ids[index[rows == r]].tolist()) == sorted(table.allowed(s))
+            assert set(padded.ids[s].tolist()) == set(table.allowed(s))
 
 
 # --- with tiny models and real tokenizers ----------------------------------------------
@@ -601,11 +616,12 @@ def test_incremental_processor_masks_as_the_reference(
     n_steps=st.integers(1, 25),
     slack=st.sampled_from([1, 2, 8, 100]),
     toy=st.sampled_from([_toy, _toy_table]),
+    padded=st.booleans(),
     fallback=st.sampled_from([[1], []]),
     data=st.data(),
 )
 def test_incremental_processor_follows_any_reordering(
-    n_inputs, num_beams, prompt, n_steps, slack, toy, fallback, data
+    n_inputs, num_beams, prompt, n_steps, slack, toy, padded, fallback, data
 ):
     """Rows reordered, duplicated and dropped at random between calls (each new row extends
     a random row of its input), ids allowed or not (dead rows, with or without fallback
@@ -621,6 +637,8 @@ def test_incremental_processor_follows_any_reordering(
     vocab = 45
     new = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=fallback)
     assert (new._table is None) == (toy is _toy)
+    if not padded:  # the table's sparse rows, as for many labels (see the test below)
+        new._padded = None
     new.prune_slack = slack  # key columns pruned every step (1) ... never (100)
     ref = ConstrainedLogitsProcessor(automata, num_beams, fallback_ids=fallback, method="prefix")
     ids_st = st.integers(0, vocab - 1)
@@ -653,6 +671,23 @@ def test_incremental_processor_follows_any_reordering(
         rows = new_rows
     assert new.steps == ref.steps == n_steps and new.dead_rows == ref.dead_rows
     assert new.resyncs <= jumps
+
+
+def test_many_labels_keep_the_table_sparse():
+    """With many labels, the state outside a span allows many ids and most states one: the
+    processor steps through the sparse table rather than rows padded to the widest state
+    (memory that would grow with the square of the labels)."""
+    from spacy_xlt.decoding.processor import ConstrainedLogitsProcessor
+
+    labels = [f"L{j}" for j in range(18)]
+    words = [[100 + i, 200 + i] for i in range(30)]
+    opens = {lab: [300 + j] for j, lab in enumerate(labels)}
+    closes = {lab: [400 + j] for j, lab in enumerate(labels)}
+    few = TaggingAutomaton(words, dict(list(opens.items())[:3]), closes, end_ids=[1, 0])
+    many = TaggingAutomaton(words, opens, closes, end_ids=[1, 0])
+    assert ConstrainedLogitsProcessor([few], 4, [1])._padded is not None
+    proc = ConstrainedLogitsProcessor([many], 4, [1])
+    assert proc._table is not None and proc._padded is None
 
 
 def test_incremental_processor_recomputes_after_a_jump(codecs):

@@ -13,9 +13,10 @@ positions the ids so far are consistent with; sets are interned to small integer
 allowed ids and transitions cached, so each decoding step is a dictionary lookup.
 
 For decoding many rows at once, :meth:`TaggingAutomaton.table` builds the whole automaton
-up front as arrays (:class:`~spacy_xlt.decoding.table.StateTable`), where no two items at
-one boundary start alike (the usual case: tags added to the vocabulary are ids of their
-own); the lazy automaton below serves the rest, parsing, and the reference.
+up front as arrays (:class:`~spacy_xlt.decoding.table.StateTable`), where no word starts
+with a tag's first id and no opening tag's ids begin another's (the usual case: tags added
+to the vocabulary are ids of their own); the lazy automaton below serves the rest, parsing,
+and the reference.
 
 Positions are numbered as they are reached, each with the id it expects and the positions
 after it; a state is the sorted tuple of its positions' numbers. Boundaries and positions
@@ -307,8 +308,9 @@ class TaggingAutomaton(InternedStates):
 
         Every other state is one of: the entry of a boundary (its items' first ids: ``C =
         1 + 2 * labels`` boundaries after each number of words, outside a span, in a span
-        before its first word, in a span after a word), an id inside an item (one id, one
-        transition), or the end state. Tags of one kind (the opening tags, each closing
+        before its first word, in a span after a word), an id inside a word (one id, one
+        transition), a node inside the trie of the tags (its children's ids), or the end
+        state. Tags of one kind (the opening tags, each closing
         tag) form a trie, the same after every boundary of a kind, so their states are that
         trie's inner nodes numbered again after each number of words."""
         if self._table is False:
@@ -323,9 +325,8 @@ class TaggingAutomaton(InternedStates):
         if opens is None:
             return None
         firsts = np.array([w[0] for w in self.word_ids], dtype=np.int64)
-        if np.isin(firsts, opens.roots).any() or any(
-            np.isin(firsts, close.roots).any() for close in closes
-        ):
+        tag_firsts = np.concatenate([opens.roots] + [close.roots for close in closes])
+        if np.isin(firsts, tag_firsts).any():
             return None
         # the states: entries, ids inside words (each boundary kind's copy), tags' inner
         # trie nodes (after each number of words), the end

@@ -25,10 +25,11 @@ key columns). So the key columns grow by one a step; every ``_PRUNE_SLACK`` step
 pruned back to the columns that tell the present rows apart. Each call reads from the
 device one ``index_select`` of at most ``inputs * (num_beams - 1) + _PRUNE_SLACK + 1``
 columns (on a CPU, one numpy indexing of the tensor's memory; the index is a tensor and
-a numpy array over a Python array the processor updates in place: no index built per call), finds every row's parent with one numpy comparison of the keys of
-each input's rows with those of the previous call (``num_beams ** 2`` pairs per input, in
-C: no key built or hashed in Python) and does one automaton step per row, whatever the
-length; the masks are the reference's, since each row's state is that of its own prefix.
+a numpy array over a Python array the processor updates in place: no index built per
+call), finds every row's parent with one numpy comparison of the keys of each input's rows
+with those of the previous call (``num_beams ** 2`` pairs per input, in C: no key built or
+hashed in Python) and does one automaton step per row, whatever the length; the masks are
+the reference's, since each row's state is that of its own prefix.
 
 Where every automaton of the batch has a table (:meth:`TaggingAutomaton.table
 <spacy_xlt.decoding.automaton.TaggingAutomaton.table>`: the whole automaton built up front
@@ -36,7 +37,10 @@ as arrays; an automaton whose states are sets of positions has none), the tables
 joined into one, with a dead state last that allows the fallback ids, and every row's state
 is a number in it: a step is a few array operations over all rows (each row's parent's
 allowed ids, compared with its new id, give its next state; the next states' allowed ids
-give the mask), with no state built and no Python loop over rows. Otherwise each row is
+give the mask), with no state built and no Python loop over rows. The table is kept in rows
+of one width (the most ids a state allows) where that costs at most a few times its
+transitions, and as sparse rows otherwise (many labels: one state allows every opening
+tag, most states one id). Otherwise each row is
 stepped by its automaton, which builds the states it reaches on the way.
 
 This rests on one property of autoregressive decoding, not on generate's internals: every
@@ -62,7 +66,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Errors, XLTError
 from .automaton import DEAD, TaggingAutomaton
-from .table import StateTable, concat
+from .table import PaddedTable, StateTable, concat
 
 try:  # transformers is a dependency; guarded so that importing this module stays cheap
     from transformers import LogitsProcessor
@@ -78,7 +82,8 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 
     ``automata[b]`` belongs to input ``b`` of the batch (a :class:`TaggingAutomaton`, or
     anything with its ``start``, ``allowed_ids(state)``, ``step(state, id)`` and ``run(ids)``,
-    with ``DEAD`` for the state that allows nothing); ``num_beams`` as given to
+    with ``DEAD`` for the state that allows nothing, and optionally ``table()``, a
+    :class:`~spacy_xlt.decoding.table.StateTable` of it or None); ``num_beams`` as given to
     ``generate``. ``fallback_ids``: ids left open for a row in a state that allows nothing
     (only a beam that beam search filled with a ``-inf`` candidate gets there; allowing the
     end and padding ids lets it finish, and its ``-inf`` score keeps it from winning).
@@ -133,8 +138,9 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         # the automata as one table, where each one has one (see the module docstring):
         # every row's state is then a state of it, stepped and masked for all rows at once
         self._table: Optional[StateTable] = None
+        self._padded: Optional[PaddedTable] = None  # the table in rows of one width, if small
         if method == "incremental" and self.automata:
-            tables = [getattr(a, "table", _no_table)() for a in self.automata]
+            tables = [a.table() if hasattr(a, "table") else None for a in self.automata]
             if all(t is not None for t in tables):
                 import numpy as np
 
@@ -166,11 +172,15 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         if self._width != width:
             self._width = width
             self._starts = np.arange(len(states), dtype=np.int64) * width
-        if self._table is not None:  # one state of the table per row: a row of ids each
+        if self._padded is not None:  # one state of the table per row: a row of ids each
             self.dead_rows += int(np.count_nonzero(states == self._dead))
             allowed = self._padded.ids[states]
             index = self._starts[:, None] + allowed
             index = index[allowed >= 0] if self._padded.has_empty else index.ravel()
+        elif self._table is not None:  # the rows' transitions, from the sparse table
+            self.dead_rows += int(np.count_nonzero(states == self._dead))
+            rows, index = self._table.expand(states)
+            index = self._starts[rows] + self._table.ids[index]
         else:
             flat: List[int] = []  # every row's ids left open, row after row
             lengths: List[int] = []
@@ -244,7 +254,8 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         parents = (same.argmax(2) + self._offsets).ravel()
         prev = self._states
         if self._table is not None:
-            states = self._padded.step_rows(prev[parents], vals[:, -1], self._dead)
+            table = self._table if self._padded is None else self._padded
+            states = table.step_rows(prev[parents], vals[:, -1], self._dead)
         else:
             states = [
                 automaton.step(prev[parent], token)
@@ -337,7 +348,6 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             self._prune_at = self.prune_slack
         return states
 
-
     def _run(self, b: int, automaton, ids: Sequence[int]) -> int:
         """The state of input ``b`` after ``ids`` (of the table, where there is one)."""
         if self._table is None:
@@ -348,10 +358,6 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             if state < 0:
                 state = self._dead
         return state
-
-
-def _no_table():
-    return None
 
 
 #: key columns that may pile up between two prunings (a key is a row's ids at its columns)

@@ -15,7 +15,7 @@ one, that allows the processor's fallback ids and leads back to itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -25,9 +25,12 @@ class StateTable:
     """A deterministic automaton as compressed sparse rows of transitions (int64 arrays)."""
 
     ptr: np.ndarray  # n_states + 1: where each state's transitions begin
-    ids: np.ndarray  # n_transitions: the id of each transition
+    ids: np.ndarray  # n_transitions: the id of each transition (increasing within a state)
     nxt: np.ndarray  # n_transitions: the state it leads to
     start: int
+
+    def __post_init__(self):
+        self._keys: Optional[np.ndarray] = None
 
     @property
     def n_states(self) -> int:
@@ -37,15 +40,14 @@ class StateTable:
     def from_edges(cls, n_states: int, src, ids, dst, start: int) -> StateTable:
         """The table of edges ``src --ids--> dst`` (numpy arrays, any order)."""
         src = np.asarray(src, dtype=np.int64)
-        order = np.argsort(src, kind="stable")
+        keys = (src << 32) + np.asarray(ids, dtype=np.int64)  # by state, then by id
+        order = np.argsort(keys)
         ptr = np.zeros(n_states + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=n_states), out=ptr[1:])
-        return cls(
-            ptr,
-            np.asarray(ids, dtype=np.int64)[order],
-            np.asarray(dst, dtype=np.int64)[order],
-            int(start),
-        )
+        keys = keys[order]
+        table = cls(ptr, keys & 0xFFFFFFFF, np.asarray(dst, dtype=np.int64)[order], int(start))
+        table._keys = keys
+        return table
 
     # --- one row at a time (tests, and the rare recomputation from a prefix) -------------
 
@@ -61,13 +63,38 @@ class StateTable:
 
     # --- every row at once -------------------------------------------------------------
 
-    def padded(self, starts: Sequence[int] = ()) -> PaddedTable:
+    def step_rows(self, states: np.ndarray, tokens: np.ndarray, missing: int) -> np.ndarray:
+        """Every row's next state (``missing`` where the row's state does not allow its
+        token): a binary search of (state, id) among the transitions, sorted so."""
+        if self._keys is None:  # each transition's (state, id) as one integer (ids < 2**32)
+            src = np.repeat(np.arange(self.n_states, dtype=np.int64), np.diff(self.ptr))
+            self._keys = (src << 32) + self.ids
+        if not len(self._keys):
+            return np.full(len(states), missing, dtype=np.int64)
+        query = (states << 32) + tokens
+        at = np.minimum(np.searchsorted(self._keys, query), len(self._keys) - 1)
+        return np.where(self._keys[at] == query, self.nxt[at], missing)
+
+    def expand(self, states: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Every transition of every row's state: (its row, its index into ``ids``)."""
+        lo = self.ptr[states]
+        counts = self.ptr[states + 1] - lo
+        rows = np.repeat(np.arange(len(states)), counts)
+        # a transition's index: its state's first one, plus its rank among the row's
+        shift = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+        return rows, np.arange(len(rows)) + shift
+
+    def padded(self, starts: Sequence[int] = (), max_waste: float = 4.0) -> Optional[PaddedTable]:
         """The table with every state's transitions in one row of a fixed width (the most
-        any state has), for array operations on many rows at once; ``starts``: the states
-        rows start in besides ``start`` (only those and the states a transition leads to
-        can be a row's)."""
+        any state has), for array operations on many rows at once; None where that would
+        take more than ``max_waste`` times the items of the transitions themselves (states
+        of many transitions beside many of one: many labels). ``starts``: the states rows
+        start in besides ``start`` (only those and the states a transition leads to can be
+        a row's)."""
         counts = np.diff(self.ptr)
         width = max(1, int(counts.max(initial=0)))
+        if width * self.n_states > max_waste * max(len(self.ids), 1):
+            return None
         # column j: the state's transition j, or (past its last) its first one again: an id
         # allowed twice is masked and matched as once
         col = np.minimum(np.arange(width), np.maximum(counts, 1)[:, None] - 1)
@@ -100,10 +127,6 @@ class PaddedTable:
         found = hit[np.arange(len(states)), col]
         return np.where(found, self.nxt[states, col], missing)
 
-    def allowed_rows(self, states: np.ndarray) -> np.ndarray:
-        """Every row's allowed ids, a row each (-1 for none, if ``has_empty``)."""
-        return self.ids[states]
-
 
 def concat(tables: Sequence[StateTable], dead_ids: Sequence[int]) -> Tuple[StateTable, np.ndarray]:
     """One table of several: each one's states shifted past the ones before, then a dead
@@ -112,7 +135,7 @@ def concat(tables: Sequence[StateTable], dead_ids: Sequence[int]) -> Tuple[State
     state_offsets = np.cumsum([0] + [t.n_states for t in tables])
     edge_offsets = np.cumsum([0] + [len(t.ids) for t in tables])
     dead = int(state_offsets[-1])
-    dead_ids = np.asarray(list(dict.fromkeys(int(t) for t in dead_ids)), dtype=np.int64)
+    dead_ids = np.unique(np.asarray(list(dead_ids), dtype=np.int64))
     ptr = np.concatenate(
         [t.ptr[:-1] + off for t, off in zip(tables, edge_offsets)]
         + [np.array([edge_offsets[-1], edge_offsets[-1] + len(dead_ids)], dtype=np.int64)]
