@@ -326,18 +326,20 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         start = self.start
         length = int(input_ids.shape[1])
         generated = _numpy(input_ids[:, start:], copy=True)
-        states: List[int] = []
-        for b, automaton in enumerate(self.automata):
-            of: Dict[Tuple[int, ...], int] = {}
-            for ids in map(tuple, generated[b * k : (b + 1) * k].tolist()):
-                state = of.get(ids)
-                if state is None:
-                    state = of[ids] = self._run(b, automaton, ids)
-                states.append(state)
-        if self._table is not None:
-            import numpy as np
-
-            states = np.array(states, dtype=np.int64)
+        if self._table is not None:  # every row at once, one generated column at a time
+            table = self._table if self._padded is None else self._padded
+            states = self._table_starts.copy()
+            for j in range(generated.shape[1]):
+                states = table.step_rows(states, generated[:, j], self._dead)
+        else:
+            states = []
+            for b, automaton in enumerate(self.automata):
+                of: Dict[Tuple[int, ...], int] = {}
+                for ids in map(tuple, generated[b * k : (b + 1) * k].tolist()):
+                    state = of.get(ids)
+                    if state is None:
+                        state = of[ids] = automaton.run(ids)
+                    states.append(state)
         self._states = states
         self._length = length
         self._index_len = -1
@@ -347,17 +349,6 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
             self._cols, self._keys = [], generated
             self._prune_at = self.prune_slack
         return states
-
-    def _run(self, b: int, automaton, ids: Sequence[int]) -> int:
-        """The state of input ``b`` after ``ids`` (of the table, where there is one)."""
-        if self._table is None:
-            return automaton.run(ids)
-        table, state = self._table, int(self._table_starts[b * self.num_beams])
-        for t in ids:
-            state = table.step(state, t)
-            if state < 0:
-                state = self._dead
-        return state
 
 
 #: key columns that may pile up between two prunings (a key is a row's ids at its columns)
