@@ -310,9 +310,9 @@ class TaggingAutomaton(InternedStates):
         1 + 2 * labels`` boundaries after each number of words, outside a span, in a span
         before its first word, in a span after a word), an id inside a word (one id, one
         transition), a node inside the trie of the tags (its children's ids), or the end
-        state. Tags of one kind (the opening tags, each closing
-        tag) form a trie, the same after every boundary of a kind, so their states are that
-        trie's inner nodes numbered again after each number of words."""
+        state. Tags of one kind (the opening tags, each closing tag) form a trie, the same
+        after every boundary of a kind, so their states are that trie's inner nodes numbered
+        again after each number of words."""
         if self._table is False:
             self._table = self._build_table()
         return self._table

@@ -40,8 +40,8 @@ allowed ids, compared with its new id, give its next state; the next states' all
 give the mask), with no state built and no Python loop over rows. The table is kept in rows
 of one width (the most ids a state allows) where that costs at most a few times its
 transitions, and as sparse rows otherwise (many labels: one state allows every opening
-tag, most states one id). Otherwise each row is
-stepped by its automaton, which builds the states it reaches on the way.
+tag, most states one id). Otherwise each row is stepped by its automaton, which builds the
+states it reaches on the way.
 
 This rests on one property of autoregressive decoding, not on generate's internals: every
 row of a call is a row of the previous call with one id appended (greedy search, sampling
@@ -146,6 +146,8 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 
                 self._table, starts = concat(tables, self.fallback_ids)
                 self._padded = self._table.padded(starts)
+                # what steps the rows: the padded rows where there are some
+                self._stepper = self._table if self._padded is None else self._padded
                 self._table_starts = np.repeat(starts, k)
                 self._dead = self._table.n_states - 1
 
@@ -172,13 +174,13 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         if self._width != width:
             self._width = width
             self._starts = np.arange(len(states), dtype=np.int64) * width
-        if self._padded is not None:  # one state of the table per row: a row of ids each
+        if self._table is not None:
             self.dead_rows += int(np.count_nonzero(states == self._dead))
+        if self._padded is not None:  # one state of the table per row: a row of ids each
             allowed = self._padded.ids[states]
             index = self._starts[:, None] + allowed
             index = index[allowed >= 0] if self._padded.has_empty else index.ravel()
         elif self._table is not None:  # the rows' transitions, from the sparse table
-            self.dead_rows += int(np.count_nonzero(states == self._dead))
             rows, index = self._table.expand(states)
             index = self._starts[rows] + self._table.ids[index]
         else:
@@ -254,8 +256,7 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         parents = (same.argmax(2) + self._offsets).ravel()
         prev = self._states
         if self._table is not None:
-            table = self._table if self._padded is None else self._padded
-            states = table.step_rows(prev[parents], vals[:, -1], self._dead)
+            states = self._stepper.step_rows(prev[parents], vals[:, -1], self._dead)
         else:
             states = [
                 automaton.step(prev[parent], token)
@@ -327,10 +328,9 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
         length = int(input_ids.shape[1])
         generated = _numpy(input_ids[:, start:], copy=True)
         if self._table is not None:  # every row at once, one generated column at a time
-            table = self._table if self._padded is None else self._padded
             states = self._table_starts.copy()
             for j in range(generated.shape[1]):
-                states = table.step_rows(states, generated[:, j], self._dead)
+                states = self._stepper.step_rows(states, generated[:, j], self._dead)
         else:
             states = []
             for b, automaton in enumerate(self.automata):

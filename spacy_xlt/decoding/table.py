@@ -49,7 +49,7 @@ class StateTable:
         table._keys = keys
         return table
 
-    # --- one row at a time (tests, and the rare recomputation from a prefix) -------------
+    # --- one row at a time (a single sequence; the tests) ----------------------------------
 
     def allowed(self, state: int) -> List[int]:
         """The ids ``state`` allows, in the table's order."""
