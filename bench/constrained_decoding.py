@@ -30,13 +30,20 @@ passes): the processor's work with its code and data in the caches, which the mo
 forward pass leaves cold for the first call (measured here: a first numpy operation in a
 call costs some 25 us, the next ones 1 us). The second processor shares the automata, so for
 a method that builds states while decoding (``prefix``) it finds them built: its warm_ms
-leaves that building out. ``ratio`` is the end-to-end constrained /
-unconstrained wall time (the outputs are checked to be complete taggings in the untimed
-warm-up runs only: the unconstrained side parses nothing); after the rows, ``flat`` gives
+leaves that building out. ``ratio`` is the end-to-end constrained / unconstrained wall
+time (the outputs are checked to be complete taggings in the untimed warm-up runs only:
+the unconstrained side parses nothing); after the rows, ``flat`` gives
 each method's proc_ms and warm_ms at the longest ``--words`` over those at the shortest.
-Times are wall clock: each batch's least time over ``--rounds`` rounds, summed over the
-batches, the modes alternating batch by batch (in an order rotated every round); the CPU
-time of the process is reported too (a shared machine distorts it less).
+Times are wall clock, the modes alternating batch by batch (in an order rotated every
+round). ``unconstr_s`` and ``constr_s``: each batch's least time over ``--rounds`` rounds,
+summed over the batches; ``least_ratio`` is their ratio. ``ratio`` is the median over the
+rounds of each round's constrained / unconstrained time (its batches summed: the two modes
+ran next to each other), ``lo``-``hi`` the least and greatest of those; ``cpu_ratio`` the
+same median for the CPU time of the process. The paired median is the figure to read on a
+shared machine: there a run now and then comes out far faster than the ones around it (on
+this 2-core VM: single runs of one batch from 1.41 to 1.98 s, paired ratios from 0.73 to
+1.08 in one series), and a least time over a few rounds is then the luck of which mode got
+such a run, while a paired median is not moved by one.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from typing import Any, Dict, List
@@ -216,7 +224,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sentences", type=int, default=32)
     parser.add_argument("--medium-sentences", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--mt5-vocab", action="store_true", help="medium with 250,112 rows")
@@ -236,7 +244,7 @@ def main(argv=None) -> int:
     )
     print(
         "kind      size    vocab   beams  words  sents steps  method       proc_ms  raw_ms   warm_ms  "
-        "unconstr_s  constr_s  ratio  cpu_ratio"
+        "unconstr_s  constr_s  ratio  lo-hi        least_ratio  cpu_ratio"
     )
     for kind in args.kinds.split(","):
         for size in args.sizes.split(","):
@@ -268,14 +276,22 @@ def _measure(args, codec, kind, size, n, n_words, beams, methods) -> List[Dict[s
     cpu = {m: [inf] * len(batches) for m in modes}
     calls: Dict[str, List[List[float]]] = {m: [[] for _ in batches] for m in methods}
     raw = {m: inf for m in methods}
+    # per mode, each round's wall and CPU time (its batches summed)
+    round_wall: Dict[Any, List[float]] = {m: [] for m in modes}
+    round_cpu: Dict[Any, List[float]] = {m: [] for m in modes}
     for r in range(args.rounds):
         total = {m: 0.0 for m in methods}
+        for m in modes:
+            round_wall[m].append(0.0)
+            round_cpu[m].append(0.0)
         for b, batch in enumerate(batches):
             for method in modes[r % len(modes) :] + modes[: r % len(modes)]:  # rotated
                 seconds: List[float] = []
                 w, c, _ = _timed(_run, codec, [batch], beams, method, [steps[b]], seconds)
                 wall[method][b] = min(wall[method][b], w)
                 cpu[method][b] = min(cpu[method][b], c)
+                round_wall[method][-1] += w
+                round_cpu[method][-1] += c
                 if method is not None:
                     assert len(seconds) == steps[b]
                     least = calls[method][b] or seconds
@@ -295,6 +311,8 @@ def _measure(args, codec, kind, size, n, n_words, beams, methods) -> List[Dict[s
     best = {m: (sum(wall[m]), sum(cpu[m])) for m in modes}
     out = []
     for method in methods:
+        paired = [c / u for c, u in zip(round_wall[method], round_wall[None])]
+        paired_cpu = [c / u for c, u in zip(round_cpu[method], round_cpu[None])]
         row = {
             "kind": kind,
             "size": size,
@@ -309,8 +327,12 @@ def _measure(args, codec, kind, size, n, n_words, beams, methods) -> List[Dict[s
             "proc_warm_ms_per_step": round(1000 * sum(map(sum, warm[method])) / sum(steps), 4),
             "unconstrained_s": round(best[None][0], 3),
             "constrained_s": round(best[method][0], 3),
-            "ratio": round(best[method][0] / best[None][0], 3),
-            "cpu_ratio": round(best[method][1] / best[None][1], 3),
+            "ratio": round(statistics.median(paired), 3),
+            "ratio_lo": round(min(paired), 3),
+            "ratio_hi": round(max(paired), 3),
+            "least_ratio": round(best[method][0] / best[None][0], 3),
+            "cpu_ratio": round(statistics.median(paired_cpu), 3),
+            "round_ratios": [round(x, 4) for x in paired],
         }
         out.append(row)
         print(
@@ -318,7 +340,8 @@ def _measure(args, codec, kind, size, n, n_words, beams, methods) -> List[Dict[s
             f"{row['steps']:<6} {method:12} {row['proc_ms_per_step']:<8} "
             f"{row['proc_raw_ms_per_step']:<8} {row['proc_warm_ms_per_step']:<8} "
             f"{row['unconstrained_s']:<11} {row['constrained_s']:<9} "
-            f"{row['ratio']:<6} {row['cpu_ratio']}",
+            f"{row['ratio']:<6} {row['ratio_lo']:.3f}-{row['ratio_hi']:<6.3f} "
+            f"{row['least_ratio']:<12} {row['cpu_ratio']}",
             flush=True,
         )
     return out
