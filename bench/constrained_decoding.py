@@ -197,7 +197,7 @@ def _generate_fixed(model, inputs, n_steps: int, num_beams: int, max_new_tokens:
             stopping_criteria=StoppingCriteriaList([StopAfter(start + n_steps)]),
         )
     assert out.shape[1] == start + n_steps, (out.shape, start, n_steps)
-    return out
+    return out.cpu()  # as the constrained side reads its ids back (on a GPU: waits for it)
 
 
 def _timed(fn, *args):

@@ -2,8 +2,9 @@
 
 For each model size (``spacy_xlt.testing``'s random NLLB-like translator and mT5-like
 generator, built offline), three tasks, each timed for the Hugging Face backend and for the
-CTranslate2 one in float32 and int8, in rounds that alternate the engines (the best round of
-each is kept, so a busy neighbour on a shared CPU slows every engine alike):
+CTranslate2 one in each of ``--ct2-types`` (float32 and int8 unless told), in rounds that
+alternate the engines (the best round of each is kept, so a busy neighbour on a shared CPU
+slows every engine alike):
 
 * **translate**: ``Translator.translate`` vs ``spacy_xlt.CT2Translator.v1`` (sentences per
   second; beam search, ``--beams``, up to ``--max-new-tokens``);
@@ -22,6 +23,11 @@ over Hugging Face throughput. Random models rarely end a sequence, so most run t
 
     python bench/ct2.py                          # tiny and medium, one thread each
     python bench/ct2.py --sizes medium --threads 2 --json ct2.json
+    python bench/ct2.py --sizes medium --device cuda --hf-dtype float16 --ct2-types float16
+
+On a GPU (``--device cuda`` or ``cuda:N``) give the Hugging Face side the half precision
+that CTranslate2 runs in (``--hf-dtype float16`` against ``--ct2-types float16``, or both
+bfloat16): the ratio is then one engine against the other at the same precision.
 
 torch and CTranslate2 get the same number of threads (``--threads``; ``intra_threads``). On a
 shared, busy CPU keep one: with two threads on two busy cores both engines ran 10x slower.
@@ -68,7 +74,6 @@ def best_times(runs: Dict[str, Callable[[], Any]], repeats: int) -> Dict[str, tu
 
 
 def bench_size(size: str, args) -> List[Dict[str, Any]]:
-    import numpy as np
 
     from spacy_xlt.backends.ct2 import CT2Generator, CT2Translator
     from spacy_xlt.backends.generator import Seq2SeqGenerator
@@ -78,28 +83,35 @@ def bench_size(size: str, args) -> List[Dict[str, Any]]:
     cache = Path(args.cache_dir) if args.cache_dir else None
     nllb = str(get_tiny_model("nllb", cache, size=size))
     mt5 = str(get_tiny_model("mt5", cache, size=size))
-    common = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size, "num_beams": args.beams}
+    common = {
+        "max_new_tokens": args.max_new_tokens,
+        "batch_size": args.batch_size,
+        "num_beams": args.beams,
+        "device": args.device,
+    }
     ct2 = {"intra_threads": args.threads}
+    kinds = ct2_types(args)
     import transformers  # noqa: F401  (imported before the load timings)
 
     load_seconds = {}
     translators = {}
-    for name, make in (
-        ("hf", lambda: Translator(nllb, **common)),
-        ("ct2_float32", lambda: CT2Translator(nllb, compute_type="float32", **common, **ct2)),
-        ("ct2_int8", lambda: CT2Translator(nllb, compute_type="int8", **common, **ct2)),
-    ):
+    makers: Dict[str, Callable[[], Any]] = {"hf": lambda: Translator(nllb, dtype=args.hf_dtype, **common)}
+    for kind in kinds:
+        makers[f"ct2_{kind}"] = lambda kind=kind: CT2Translator(nllb, compute_type=kind, **common, **ct2)
+    for name, make in makers.items():
         start = time.perf_counter()
         backend = make()
         backend.load()
         load_seconds[name] = time.perf_counter() - start
         translators[name] = backend
-    gen_settings = {"max_new_tokens": args.gen_max_new_tokens, "batch_size": args.gen_batch_size}
-    generators = {
-        "hf": Seq2SeqGenerator(mt5, **gen_settings),
-        "ct2_float32": CT2Generator(mt5, compute_type="float32", **gen_settings, **ct2),
-        "ct2_int8": CT2Generator(mt5, compute_type="int8", **gen_settings, **ct2),
+    gen_settings = {
+        "max_new_tokens": args.gen_max_new_tokens,
+        "batch_size": args.gen_batch_size,
+        "device": args.device,
     }
+    generators = {"hf": Seq2SeqGenerator(mt5, dtype=args.hf_dtype, **gen_settings)}
+    for kind in kinds:
+        generators[f"ct2_{kind}"] = CT2Generator(mt5, compute_type=kind, **gen_settings, **ct2)
     for backend in generators.values():
         backend.load()
 
@@ -112,19 +124,19 @@ def bench_size(size: str, args) -> List[Dict[str, Any]]:
     timed = best_times(
         {k: (lambda t=t: t.translate(texts, "en", "es")) for k, t in translators.items()}, args.repeats
     )
-    rows.append(row(size, "translate", len(texts), "sentences", timed, identical))
+    rows.append(row(size, "translate", len(texts), "sentences", timed, identical, kinds))
     timed = best_times(
         {k: (lambda t=t: t.score(sources, targets, "en", "es")) for k, t in translators.items()},
         args.repeats,
     )
     rows.append(
-        row(size, "score", len(sources), "pairs", timed, lambda a, b: float(np.abs(a - b).max()))
+        row(size, "score", len(sources), "pairs", timed, score_difference, kinds)
     )
     timed = best_times(
         {k: (lambda g=g: g.generate(inputs, args.gen_beams)) for k, g in generators.items()},
         args.repeats,
     )
-    rows.append(row(size, "candidates", len(inputs), "inputs", timed, identical))
+    rows.append(row(size, "candidates", len(inputs), "inputs", timed, identical, kinds))
     for r in rows:
         r["load_s"] = {k: round(v, 2) for k, v in load_seconds.items()} if r["task"] == "translate" else None
     return rows
@@ -135,10 +147,29 @@ def identical(got: list, expected: list) -> str:
     return f"{sum(a == b for a, b in zip(got, expected))}/{len(expected)}"
 
 
-def row(size, task, n, unit, timed, same) -> Dict[str, Any]:
+def score_difference(got, expected) -> float:
+    """The largest absolute difference of two arrays of scores."""
+    import numpy as np
+
+    return float(np.abs(np.asarray(got, dtype=np.float64) - np.asarray(expected, dtype=np.float64)).max())
+
+
+def ct2_types(args) -> List[str]:
+    """The CTranslate2 compute types of ``--ct2-types``, checked against the backend's."""
+    from spacy_xlt.backends.ct2 import COMPUTE_TYPES
+
+    kinds = [k.strip() for k in args.ct2_types.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in COMPUTE_TYPES]
+    if not kinds or unknown:
+        sys.exit(f"--ct2-types: {unknown or 'none given'}; options: {', '.join(COMPUTE_TYPES)}")
+    return kinds
+
+
+def row(size, task, n, unit, timed, same, kinds) -> Dict[str, Any]:
     hf_s, hf_out = timed["hf"]
     out: Dict[str, Any] = {"size": size, "task": task, "n": n, "unit": unit, "hf_s": round(hf_s, 3)}
-    for kind in ("float32", "int8"):
+    out["ct2_types"] = list(kinds)
+    for kind in kinds:
         seconds, output = timed[f"ct2_{kind}"]
         out[f"ct2_{kind}_s"] = round(seconds, 3)
         out[f"ratio_{kind}"] = round(hf_s / seconds, 2)
@@ -148,12 +179,14 @@ def row(size, task, n, unit, timed, same) -> Dict[str, Any]:
 
 def print_table(rows: List[Dict[str, Any]], args) -> None:
     print(
-        f"threads {args.threads}, translate beams {args.beams}, max_new_tokens {args.max_new_tokens}; "
-        f"candidates beams {args.gen_beams}, max_new_tokens {args.gen_max_new_tokens}; best of {args.repeats}"
+        f"device {args.device}, HF {args.hf_dtype}, threads {args.threads}, translate beams "
+        f"{args.beams}, max_new_tokens {args.max_new_tokens}; candidates beams {args.gen_beams}, "
+        f"max_new_tokens {args.gen_max_new_tokens}; best of {args.repeats}"
     )
-    header = (
-        "size", "task", "n", "HF /s", "CT2 f32 /s", "f32 x", "f32 same", "CT2 int8 /s", "int8 x", "int8 same"
-    )  # fmt: skip
+    kinds = rows[0]["ct2_types"] if rows else []
+    header = ["size", "task", "n", "HF /s"]
+    for kind in kinds:
+        header += [f"CT2 {kind} /s", f"{kind} x", f"{kind} same"]
     lines = [header]
     for r in rows:
         n = r["n"]
@@ -161,20 +194,14 @@ def print_table(rows: List[Dict[str, Any]], args) -> None:
         def same(value):
             return f"{value:.1e}" if isinstance(value, float) else str(value)
 
-        lines.append(
-            (
-                r["size"],
-                r["task"],
-                f"{n} {r['unit']}",
-                f"{n / r['hf_s']:.1f}",
-                f"{n / r['ct2_float32_s']:.1f}",
-                f"{r['ratio_float32']:.2f}",
-                same(r["same_float32"]),
-                f"{n / r['ct2_int8_s']:.1f}",
-                f"{r['ratio_int8']:.2f}",
-                same(r["same_int8"]),
-            )
-        )
+        line = [r["size"], r["task"], f"{n} {r['unit']}", f"{n / r['hf_s']:.1f}"]
+        for kind in kinds:
+            line += [
+                f"{n / r[f'ct2_{kind}_s']:.1f}",
+                f"{r[f'ratio_{kind}']:.2f}",
+                same(r[f"same_{kind}"]),
+            ]
+        lines.append(line)
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     for k, line in enumerate(lines):
         print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)))
@@ -200,6 +227,13 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     parser.add_argument("--threads", type=int, default=1, help="torch threads and CTranslate2 intra_threads")
     parser.add_argument("--repeats", type=int, default=3, help="rounds; the best of each engine is kept")
     parser.add_argument("--cache-dir", default=None, help="where the random models are built")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (both engines)")
+    parser.add_argument(
+        "--hf-dtype", default="float32", help="the Hugging Face side: float32, float16 or bfloat16"
+    )
+    parser.add_argument(
+        "--ct2-types", default="float32,int8", help="CTranslate2 compute types, one column each"
+    )
     parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
 
