@@ -146,10 +146,14 @@ class ConstrainedLogitsProcessor(LogitsProcessor):
 
                 self._table, starts = concat(tables, self.fallback_ids)
                 self._padded = self._table.padded(starts)
-                # what steps the rows: the padded rows where there are some
-                self._stepper = self._table if self._padded is None else self._padded
                 self._table_starts = np.repeat(starts, k)
                 self._dead = self._table.n_states - 1
+
+    @property
+    def _stepper(self):
+        """What steps the table's rows: its padded rows where there are some, else its
+        sparse rows (the one choice the mask makes too)."""
+        return self._table if self._padded is None else self._padded
 
     def __call__(self, input_ids, scores):
         rows = input_ids.shape[0]
